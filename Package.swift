@@ -1,0 +1,29 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Tape",
+    products: [
+        .library(name: "Tape", targets: ["Tape"]),
+        .library(name: "SafeTensors", targets: ["SafeTensors"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
+        .executable(name: "lab", targets: ["lab"]),
+        .executable(name: "bench", targets: ["bench"]),
+    ],
+    targets: [
+        // Hot loops in C: AVX2+FMA through per-function target attributes and inline asm,
+        // chosen at run time, with a portable fallback. No unsafe flags, so the package stays
+        // usable as a versioned dependency.
+        .target(name: "CKernels"),
+        .target(name: "Tape", dependencies: ["CKernels"]),
+        .target(name: "SafeTensors"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "Datasets", dependencies: ["Tape", "CZlib"]),
+        .executableTarget(name: "lab", dependencies: ["Tape", "SafeTensors", "Datasets"]),
+        .executableTarget(name: "bench", dependencies: ["Tape", "CKernels"], path: "Benchmarks/bench"),
+        .testTarget(name: "TapeTests", dependencies: ["Tape"]),
+        .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], resources: [.copy("Fixtures")]),
+    ]
+)

@@ -1,0 +1,2 @@
+import Tape
+public enum DatasetsPlaceholder {}

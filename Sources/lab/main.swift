@@ -1,0 +1,1 @@
+print("lab: subcommands arrive with the Models issue")
