@@ -1,0 +1,74 @@
+/// Whether ops are recorded, and whether NaN/Inf are watched for: per task (or thread), never
+/// global, set only through the scoped functions below.
+struct RecordingContext: Sendable {
+    var gradientsEnabled = true
+    var anomalies: AnomalyRecorder?
+
+    @TaskLocal static var current = RecordingContext()
+}
+
+/// Runs `body` without recording: every op result is a constant. Gradients of code inside
+/// the scope are not computed (as `torch.no_grad()`).
+public func withoutGradient<R>(_ body: () throws -> R) rethrows -> R {
+    var context = RecordingContext.current
+    context.gradientsEnabled = false
+    return try RecordingContext.$current.withValue(context, operation: body)
+}
+
+/// Runs `body` with recording on or off.
+func withGradientRecording<R>(_ enabled: Bool, _ body: () throws -> R) rethrows -> R {
+    var context = RecordingContext.current
+    if context.gradientsEnabled == enabled { return try body() }
+    context.gradientsEnabled = enabled
+    return try RecordingContext.$current.withValue(context, operation: body)
+}
+
+/// Runs a pullback: recording on or off, and anomaly checks of its inner ops off (the backward
+/// pass checks the pullback's results and names the op it belongs to).
+func withPullbackContext<R>(recording enabled: Bool, _ body: () throws -> R) rethrows -> R {
+    var context = RecordingContext.current
+    if context.gradientsEnabled == enabled && context.anomalies == nil { return try body() }
+    context.gradientsEnabled = enabled
+    context.anomalies = nil
+    return try RecordingContext.$current.withValue(context, operation: body)
+}
+
+/// The first NaN or infinity produced by an op while anomaly detection was on.
+public struct Anomaly: Error, CustomStringConvertible, Sendable {
+    public enum Phase: String, Sendable { case forward, backward }
+    public let op: String
+    public let phase: Phase
+    public let inputShapes: [[Int]]
+    public let outputShape: [Int]
+    public let file: String
+    public let line: UInt
+
+    public var description: String {
+        let what = phase == .forward ? "produced" : "received in its pullback"
+        return "anomaly: op '\(op)' \(what) NaN or infinity (\(phase.rawValue) pass); input shapes \(inputShapes), "
+            + "output shape \(outputShape); op created at \(file):\(line)"
+    }
+}
+
+final class AnomalyRecorder: @unchecked Sendable {
+    var first: Anomaly?
+
+    func check(_ tensors: [Tensor], op: StaticString, phase: Anomaly.Phase, inputShapes: [[Int]],
+               outputShape: [Int], file: StaticString, line: UInt) {
+        guard first == nil, tensors.contains(where: { !$0.isFinite }) else { return }
+        first = Anomaly(op: "\(op)", phase: phase, inputShapes: inputShapes, outputShape: outputShape,
+                        file: "\(file)", line: line)
+    }
+}
+
+/// Runs `body` watching every op's output (forward) and every pullback's result (backward) for
+/// NaN or infinity; throws the first `Anomaly` found, naming the op, shapes and the source
+/// location where the op was created. Costs a scan of every result: for debugging.
+public func withAnomalyDetection<R>(_ body: () throws -> R) throws -> R {
+    let recorder = AnomalyRecorder()
+    var context = RecordingContext.current
+    context.anomalies = recorder
+    let result = try RecordingContext.$current.withValue(context, operation: body)
+    if let anomaly = recorder.first { throw anomaly }
+    return result
+}

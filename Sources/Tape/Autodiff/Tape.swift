@@ -1,0 +1,126 @@
+/// The record of one differentiable computation: a flat list of op entries in execution order.
+///
+/// Every recorded value has a slot. `backward` walks the entries once, newest first, adding
+/// cotangents into slots; a missing cotangent means zero and its entry is skipped. Tapes are
+/// created on demand by the first op that touches a parameter, and merged when an op combines
+/// values from two tapes. A tape is used from one thread at a time.
+public final class Tape: @unchecked Sendable {
+    /// Maps the cotangent of an op's output to cotangents of its inputs (nil: no gradient).
+    /// The pullback receives the op's inputs and output as variables on this tape, so when the
+    /// backward pass records (`createGraph`) the gradient can be differentiated again.
+    typealias Pullback = (_ dy: Variable, _ inputs: [Variable], _ output: Variable) -> [Variable?]
+
+    struct Entry {
+        let name: StaticString
+        var inputs: [Int]                  // slots; -1 marks a constant input
+        var output: Int
+        var inputValues: [Tensor]
+        var outputValue: Tensor
+        var pullback: Pullback?            // nil once used by a backward pass that freed it
+        let file: StaticString
+        let line: UInt
+    }
+
+    var entries: [Entry] = []
+    var slotShapes: [[Int]] = []
+    var producer: [Int] = []               // slot → entry index, -1 for leaves
+    var leafOfSlot: [Int: Parameter] = [:]
+    var slotOfLeaf: [ObjectIdentifier: Int] = [:]
+    var hooks: [Int: [(Variable) -> Variable?]] = [:]
+    var mergedInto: (tape: Tape, slotOffset: Int)?
+
+    /// The number of recorded ops.
+    public var count: Int { entries.count }
+
+    /// The names of the recorded ops, in execution order.
+    public var opNames: [String] { entries.map { "\($0.name)" } }
+
+    func resolve(_ slot: Int) -> (tape: Tape, slot: Int) {
+        var (tape, slot) = (self, slot)
+        while let merged = tape.mergedInto { (tape, slot) = (merged.tape, slot + merged.slotOffset) }
+        return (tape, slot)
+    }
+
+    private func newSlot(shape: [Int], producer entry: Int) -> Int {
+        slotShapes.append(shape)
+        producer.append(entry)
+        return slotShapes.count - 1
+    }
+
+    /// The slot of an input on this tape: -1 for constants; leaves get a slot on first use.
+    func slot(of input: Variable) -> Int {
+        switch input.origin {
+        case .constant:
+            return -1
+        case .recorded:
+            let (tape, slot) = input.tapeSlot!
+            precondition(tape === self, "tape: an input lives on another tape")
+            return slot
+        case .leaf(let parameter):
+            if let slot = slotOfLeaf[ObjectIdentifier(parameter)] { return slot }
+            let slot = newSlot(shape: input.shape, producer: -1)
+            slotOfLeaf[ObjectIdentifier(parameter)] = slot
+            leafOfSlot[slot] = parameter
+            return slot
+        }
+    }
+
+    /// Moves all of `other`'s entries after this tape's (the two were independent, so the order
+    /// stays valid) and forwards `other`'s slots here.
+    private func absorb(_ other: Tape) {
+        let slotOffset = slotShapes.count, entryOffset = entries.count
+        for var entry in other.entries {
+            entry.inputs = entry.inputs.map { $0 >= 0 ? $0 + slotOffset : -1 }
+            entry.output += slotOffset
+            entries.append(entry)
+        }
+        slotShapes += other.slotShapes
+        producer += other.producer.map { $0 >= 0 ? $0 + entryOffset : -1 }
+        for (slot, parameter) in other.leafOfSlot {
+            leafOfSlot[slot + slotOffset] = parameter
+            if slotOfLeaf[ObjectIdentifier(parameter)] == nil { slotOfLeaf[ObjectIdentifier(parameter)] = slot + slotOffset }
+        }
+        for (slot, list) in other.hooks { hooks[slot + slotOffset, default: []] += list }
+        other.entries = []; other.slotShapes = []; other.producer = []
+        other.leafOfSlot = [:]; other.slotOfLeaf = [:]; other.hooks = [:]
+        other.mergedInto = (self, slotOffset)
+    }
+
+    /// The tape shared by the recorded inputs (merging distinct ones), or a new tape.
+    static func common(to inputs: [Variable]) -> Tape {
+        var tape: Tape?
+        for input in inputs {
+            guard let (other, _) = input.tapeSlot else { continue }
+            if let current = tape {
+                if current !== other { current.absorb(other) }
+            } else {
+                tape = other
+            }
+        }
+        return tape ?? Tape()
+    }
+}
+
+extension Variable {
+    /// Creates an op's result: records an entry when recording is on and some input needs a
+    /// gradient, checks for NaN/Inf under anomaly detection, and otherwise returns a constant.
+    static func record(_ name: StaticString, _ value: Tensor, _ inputs: [Variable],
+                       file: StaticString = #fileID, line: UInt = #line,
+                       pullback: @escaping Tape.Pullback) -> Variable {
+        let context = RecordingContext.current
+        if let recorder = context.anomalies {
+            recorder.check([value], op: name, phase: .forward, inputShapes: inputs.map(\.shape),
+                           outputShape: value.shape, file: file, line: line)
+        }
+        guard context.gradientsEnabled, inputs.contains(where: \.requiresGradient) else { return Variable(value) }
+        let tape = Tape.common(to: inputs)
+        let slots = inputs.map { tape.slot(of: $0) }
+        let entryIndex = tape.entries.count
+        tape.slotShapes.append(value.shape)
+        tape.producer.append(entryIndex)
+        let output = tape.slotShapes.count - 1
+        tape.entries.append(Tape.Entry(name: name, inputs: slots, output: output, inputValues: inputs.map(\.value),
+                                       outputValue: value, pullback: pullback, file: file, line: line))
+        return Variable(value, origin: .recorded(tape, output))
+    }
+}

@@ -1,0 +1,60 @@
+// Convolution as three primitives closed under differentiation: conv2d, its adjoint in the
+// input (backward-data) and its adjoint in the filter (backward-weight). Each pulls back through
+// the other two, so convolutions can be differentiated any number of times.
+
+/// 2-D cross-correlation (PyTorch's `conv2d`), with an optional bias per output channel.
+///
+///     y[n, o] = Σ_c Σ_ij w[o, c, i, j] · x[n, c, s·p + d·i − pad, …] + b[o]
+///     ∂x = conv2dBackwardInput(∂y, w),  ∂w = conv2dBackwardFilter(x, ∂y),  ∂b = Σ_{n,h,w} ∂y
+///
+/// - Parameters:
+///   - input: [N, C, H, W].
+///   - filter: [O, C/groups, kH, kW].
+///   - bias: [O] or nil.
+/// - Returns: [N, O, Hₒ, Wₒ] with Hₒ = ⌊(H + 2·pad − dilation·(kH − 1) − 1) / stride⌋ + 1.
+public func conv2d(_ input: Variable, filter: Variable, bias: Variable? = nil, stride: Pair = 1, padding: Pair = 0,
+                   dilation: Pair = 1, groups: Int = 1, file: StaticString = #fileID, line: UInt = #line) -> Variable {
+    let geometry = Convolution2D(stride: stride.tuple, padding: padding.tuple, dilation: dilation.tuple, groups: groups)
+    let output = conv2d(input, filter: filter, geometry: geometry, file: file, line: line)
+    guard let bias else { return output }
+    precondition(bias.shape == [filter.shape[0]], "conv2d: bias \(bias.shape) for filter \(filter.shape)")
+    return output + bias.reshaped(to: [1, filter.shape[0], 1, 1])
+}
+
+/// conv2d without bias, for a given geometry.
+public func conv2d(_ input: Variable, filter: Variable, geometry: Convolution2D,
+                   file: StaticString = #fileID, line: UInt = #line) -> Variable {
+    Variable.record("conv2d", Tensor.conv2d(input.value, filter: filter.value, geometry: geometry), [input, filter],
+                    file: file, line: line) { dy, x, _ in
+        [x[0].gradient { conv2dBackwardInput(dy, filter: x[1], inputShape: x[0].shape, geometry: geometry) },
+         x[1].gradient { conv2dBackwardFilter(x[0], outputGradient: dy, filterShape: x[1].shape, geometry: geometry) }]
+    }
+}
+
+/// The adjoint of conv2d in its input (a transposed convolution), linear in both arguments.
+///
+///     z = Jₓᵀ·g  (Jₓ: conv2d as a linear map of x for filter w)
+///     ∂g = conv2d(∂z, w),  ∂w = conv2dBackwardFilter(∂z, g)
+public func conv2dBackwardInput(_ outputGradient: Variable, filter: Variable, inputShape: [Int], geometry: Convolution2D,
+                                file: StaticString = #fileID, line: UInt = #line) -> Variable {
+    Variable.record("conv2dBackwardInput",
+                    Tensor.conv2dBackwardInput(outputGradient.value, filter: filter.value, inputShape: inputShape, geometry: geometry),
+                    [outputGradient, filter], file: file, line: line) { dz, x, _ in
+        [x[0].gradient { conv2d(dz, filter: x[1], geometry: geometry) },
+         x[1].gradient { conv2dBackwardFilter(dz, outputGradient: x[0], filterShape: x[1].shape, geometry: geometry) }]
+    }
+}
+
+/// The adjoint of conv2d in its filter, linear in both arguments.
+///
+///     z = Σₙ g·im2col(x)ᵀ
+///     ∂x = conv2dBackwardInput(g, filter: ∂z),  ∂g = conv2d(x, filter: ∂z)
+public func conv2dBackwardFilter(_ input: Variable, outputGradient: Variable, filterShape: [Int], geometry: Convolution2D,
+                                 file: StaticString = #fileID, line: UInt = #line) -> Variable {
+    Variable.record("conv2dBackwardFilter",
+                    Tensor.conv2dBackwardFilter(input.value, outputGradient: outputGradient.value, filterShape: filterShape, geometry: geometry),
+                    [input, outputGradient], file: file, line: line) { dz, x, _ in
+        [x[0].gradient { conv2dBackwardInput(x[1], filter: dz, inputShape: x[0].shape, geometry: geometry) },
+         x[1].gradient { conv2d(x[0], filter: dz, geometry: geometry) }]
+    }
+}

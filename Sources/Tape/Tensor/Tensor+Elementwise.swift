@@ -1,0 +1,130 @@
+// Elementwise kernels on plain tensors (no tape). Results are contiguous; inputs may be any
+// strided layout. Binary operations broadcast with NumPy's rules.
+
+extension Tensor {
+    /// The shape two shapes broadcast to, or nil when they are incompatible (NumPy rules: align
+    /// trailing axes; each pair must be equal or contain a 1).
+    public static func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
+        let rank = Swift.max(a.count, b.count)
+        var result = [Int](repeating: 1, count: rank)
+        for i in 0..<rank {
+            let x = i < rank - a.count ? 1 : a[i - (rank - a.count)]
+            let y = i < rank - b.count ? 1 : b[i - (rank - b.count)]
+            guard x == y || x == 1 || y == 1 else { return nil }
+            result[i] = x == 1 ? y : x
+        }
+        return result
+    }
+
+    /// `f` applied to every element.
+    @inline(__always)
+    public func map(_ f: (Float) -> Float) -> Tensor {
+        let result = Tensor(uninitializedShape: shape)
+        let to = result.storage.base, from = storage.base
+        if isContiguous {
+            let source = from + offset
+            for i in 0..<count { to[i] = f(source[i]) }
+        } else {
+            forEachOffset(shape, result.strides, 0, strides, offset) { o, i in to[o] = f(from[i]) }
+        }
+        return result
+    }
+
+    /// `f` applied to corresponding elements of `a` and `b`, broadcast to a common shape.
+    @inline(__always)
+    public static func elementwise(_ a: Tensor, _ b: Tensor, op: StaticString = "elementwise",
+                           _ f: (Float, Float) -> Float) -> Tensor {
+        if a.shape == b.shape && a.isContiguous && b.isContiguous {
+            let result = Tensor(uninitializedShape: a.shape)
+            let to = result.storage.base, x = a.storage.base + a.offset, y = b.storage.base + b.offset
+            for i in 0..<a.count { to[i] = f(x[i], y[i]) }
+            return result
+        }
+        guard let shape = broadcastShape(a.shape, b.shape) else {
+            preconditionFailure("\(op): shapes \(a.shape) and \(b.shape) do not broadcast")
+        }
+        let x = a.broadcasted(to: shape), y = b.broadcasted(to: shape)
+        let result = Tensor(uninitializedShape: shape)
+        let to = result.storage.base, px = x.storage.base, py = y.storage.base
+        forEachOffset(shape, result.strides, 0, x.strides, x.offset, y.strides, y.offset) { o, i, j in
+            to[o] = f(px[i], py[j])
+        }
+        return result
+    }
+
+    /// `f` applied to corresponding elements of three tensors, broadcast to a common shape.
+    @inline(__always)
+    public static func elementwise(_ a: Tensor, _ b: Tensor, _ c: Tensor, op: StaticString = "elementwise",
+                           _ f: (Float, Float, Float) -> Float) -> Tensor {
+        guard let ab = broadcastShape(a.shape, b.shape), let shape = broadcastShape(ab, c.shape) else {
+            preconditionFailure("\(op): shapes \(a.shape), \(b.shape) and \(c.shape) do not broadcast")
+        }
+        let x = a.broadcasted(to: shape), y = b.broadcasted(to: shape), z = c.broadcasted(to: shape)
+        let result = Tensor(uninitializedShape: shape)
+        let to = result.storage.base, px = x.storage.base, py = y.storage.base, pz = z.storage.base
+        var k = 0
+        forEachOffset(shape, x.strides, x.offset, y.strides, y.offset, z.strides, z.offset) { i, j, l in
+            to[k] = f(px[i], py[j], pz[l])
+            k += 1
+        }
+        return result
+    }
+
+    public static func + (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "add") { $0 + $1 } }
+    public static func - (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "sub") { $0 - $1 } }
+    public static func * (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "mul") { $0 * $1 } }
+    public static func / (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "div") { $0 / $1 } }
+    public static func + (a: Tensor, b: Float) -> Tensor { a.map { $0 + b } }
+    public static func - (a: Tensor, b: Float) -> Tensor { a.map { $0 - b } }
+    public static func * (a: Tensor, b: Float) -> Tensor { a.map { $0 * b } }
+    public static func / (a: Tensor, b: Float) -> Tensor { a.map { $0 / b } }
+    public static func + (a: Float, b: Tensor) -> Tensor { b.map { a + $0 } }
+    public static func - (a: Float, b: Tensor) -> Tensor { b.map { a - $0 } }
+    public static func * (a: Float, b: Tensor) -> Tensor { b.map { a * $0 } }
+    public static func / (a: Float, b: Tensor) -> Tensor { b.map { a / $0 } }
+    public static prefix func - (a: Tensor) -> Tensor { a.map { -$0 } }
+
+    public func exp() -> Tensor { map { _expf($0) } }
+    public func log() -> Tensor { map { _logf($0) } }
+    public func squareRoot() -> Tensor { map { $0.squareRoot() } }
+    public func tanh() -> Tensor { map { _tanhf($0) } }
+    /// 1 / (1 + e^(−x)), evaluated without overflow for large |x|.
+    public func sigmoid() -> Tensor {
+        map { x in x >= 0 ? 1 / (1 + _expf(-x)) : { let e = _expf(x); return e / (1 + e) }() }
+    }
+    public func relu() -> Tensor { map { $0 > 0 ? $0 : 0 } }
+    public func abs() -> Tensor { map { Swift.abs($0) } }
+    /// −1, 0 or +1 by the sign of each element.
+    public func sign() -> Tensor { map { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) } }
+    public func pow(_ exponent: Float) -> Tensor {
+        if exponent == 2 { return map { $0 * $0 } }
+        return map { _powf($0, exponent) }
+    }
+    public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor { elementwise(a, b, op: "maximum") { Swift.max($0, $1) } }
+    public static func minimum(_ a: Tensor, _ b: Tensor) -> Tensor { elementwise(a, b, op: "minimum") { Swift.min($0, $1) } }
+
+    /// `a` where `mask` is nonzero, else `b` (all three broadcast).
+    public static func select(_ mask: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
+        elementwise(mask, a, b, op: "where") { m, x, y in m != 0 ? x : y }
+    }
+
+    /// True when every element is finite (no NaN or ±∞).
+    public var isFinite: Bool {
+        var finite = true
+        let base = storage.base
+        forEachOffset(shape, strides, offset) { i in if !base[i].isFinite { finite = false } }
+        return finite
+    }
+}
+
+// Comparisons produce masks: 1 where the relation holds, else 0 (with broadcasting).
+extension Tensor {
+    public static func .< (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "less") { $0 < $1 ? 1 : 0 } }
+    public static func .<= (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "lessEqual") { $0 <= $1 ? 1 : 0 } }
+    public static func .> (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "greater") { $0 > $1 ? 1 : 0 } }
+    public static func .>= (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "greaterEqual") { $0 >= $1 ? 1 : 0 } }
+    public static func .== (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "equal") { $0 == $1 ? 1 : 0 } }
+    public static func .!= (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "notEqual") { $0 != $1 ? 1 : 0 } }
+    public static func .> (a: Tensor, b: Float) -> Tensor { a.map { $0 > b ? 1 : 0 } }
+    public static func .< (a: Tensor, b: Float) -> Tensor { a.map { $0 < b ? 1 : 0 } }
+}

@@ -1,0 +1,177 @@
+/// An n-dimensional array of `Float` with shape, strides and offset over shared storage.
+///
+/// Element `[i₀, i₁, …]` lives at `storage[offset + Σ iₖ·strides[k]]`. Views (reshape, transpose,
+/// slice, broadcast) only change `shape`, `strides` and `offset`, so they copy nothing; a stride of
+/// 0 repeats an element (broadcasting). `Tensor` is a value: mutating one copy never changes
+/// another (copy on write). Every operation accepts non-contiguous tensors.
+public struct Tensor: @unchecked Sendable {
+    public internal(set) var storage: TensorStorage
+    public internal(set) var shape: [Int]
+    public internal(set) var strides: [Int]
+    public internal(set) var offset: Int
+
+    init(storage: TensorStorage, shape: [Int], strides: [Int], offset: Int) {
+        self.storage = storage
+        self.shape = shape
+        self.strides = strides
+        self.offset = offset
+    }
+
+    /// A contiguous tensor whose elements are not initialised: every kernel writes all of them.
+    init(uninitializedShape shape: [Int]) {
+        let count = Tensor.elementCount(shape)
+        self.init(storage: TensorStorage(uninitializedCount: count), shape: shape,
+                  strides: Tensor.contiguousStrides(for: shape), offset: 0)
+    }
+
+    /// A tensor with the given row-major scalars.
+    public init(shape: [Int], scalars: [Float]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor(shape:scalars:): negative dimension in \(shape)")
+        precondition(Tensor.elementCount(shape) == scalars.count,
+                     "Tensor(shape:scalars:): shape \(shape) needs \(Tensor.elementCount(shape)) scalars, got \(scalars.count)")
+        self.init(uninitializedShape: shape)
+        scalars.withUnsafeBufferPointer { source in
+            storage.base.update(from: source.baseAddress!, count: scalars.count)
+        }
+    }
+
+    /// A tensor of the given shape with every element equal to `value`.
+    public init(shape: [Int], repeating value: Float) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor(shape:repeating:): negative dimension in \(shape)")
+        let count = Tensor.elementCount(shape)
+        self.init(storage: TensorStorage(repeating: value, count: count), shape: shape,
+                  strides: Tensor.contiguousStrides(for: shape), offset: 0)
+    }
+
+    /// A rank-0 tensor holding one scalar.
+    public init(_ scalar: Float) { self.init(shape: [], repeating: scalar) }
+
+    /// A rank-1 tensor holding `scalars`.
+    public init(_ scalars: [Float]) { self.init(shape: [scalars.count], scalars: scalars) }
+
+    public static func zeros(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: 0) }
+    public static func ones(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: 1) }
+
+    public var rank: Int { shape.count }
+    public var count: Int { Tensor.elementCount(shape) }
+
+    /// True when the elements are laid out densely in row-major order (size-1 axes ignored).
+    public var isContiguous: Bool {
+        var expected = 1
+        for axis in stride(from: rank - 1, through: 0, by: -1) where shape[axis] != 1 {
+            if strides[axis] != expected { return false }
+            expected *= shape[axis]
+        }
+        return true
+    }
+
+    /// The elements in row-major order.
+    public var scalars: [Float] {
+        let source = contiguous()
+        return Array(UnsafeBufferPointer(start: source.storage.base + source.offset, count: count))
+    }
+
+    /// The only element of a tensor with one element.
+    public var scalar: Float {
+        precondition(count == 1, "scalar: tensor of shape \(shape) has \(count) elements, not 1")
+        return storage.base[offset]
+    }
+
+    /// The element at `indices` (one per axis; negative indices count from the end).
+    public subscript(element indices: [Int]) -> Float {
+        get { storage.base[storageIndex(indices)] }
+        set {
+            makeUniquelyReferenced()
+            storage.base[storageIndex(indices)] = newValue
+        }
+    }
+
+    func storageIndex(_ indices: [Int]) -> Int {
+        precondition(indices.count == rank, "element: \(indices.count) indices for shape \(shape)")
+        var position = offset
+        for axis in 0..<rank {
+            let index = indices[axis] < 0 ? indices[axis] + shape[axis] : indices[axis]
+            precondition(index >= 0 && index < shape[axis], "element: index \(indices) out of range for shape \(shape)")
+            position += index * strides[axis]
+        }
+        return position
+    }
+
+    /// This tensor with contiguous row-major storage: itself when already contiguous, else a copy.
+    public func contiguous() -> Tensor {
+        if isContiguous { return self }
+        var result = Tensor(uninitializedShape: shape)
+        result.assign(from: self)
+        return result
+    }
+
+    /// Copies the elements of `source` (same shape) into this tensor's storage.
+    mutating func assign(from source: Tensor) {
+        precondition(source.shape == shape, "assign: shape \(source.shape) into \(shape)")
+        makeUniquelyReferenced()
+        let to = storage.base, from = source.storage.base
+        forEachOffset(shape, strides, offset, source.strides, source.offset) { o, i in to[o] = from[i] }
+    }
+
+    /// Makes the storage unique (copying if shared), so writes cannot be seen by other values.
+    /// Broadcast (stride-0) layouts are materialised, since their elements alias.
+    mutating func makeUniquelyReferenced() {
+        if isKnownUniquelyReferenced(&storage) && !strides.contains(0) { return }
+        let copy = Tensor(uninitializedShape: shape)
+        let to = copy.storage.base, from = storage.base
+        forEachOffset(shape, copy.strides, 0, strides, offset) { o, i in to[o] = from[i] }
+        self = copy
+    }
+
+    /// Calls `body` with the elements in row-major order, copying only when not contiguous.
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        let source = contiguous()
+        return try withExtendedLifetime(source) {
+            try body(UnsafeBufferPointer(start: source.storage.base + source.offset, count: count))
+        }
+    }
+
+    /// Calls `body` with this tensor's elements in row-major order, for writing. The tensor is
+    /// first made contiguous and uniquely referenced.
+    public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+        if !isContiguous || strides.contains(0) { self = contiguousCopy() }
+        makeUniquelyReferenced()
+        return try body(UnsafeMutableBufferPointer(start: storage.base + offset, count: count))
+    }
+
+    func contiguousCopy() -> Tensor {
+        var result = Tensor(uninitializedShape: shape)
+        result.assign(from: self)
+        return result
+    }
+
+    /// The number of elements of a shape.
+    public static func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+
+    /// Row-major strides for a shape: the last axis has stride 1.
+    public static func contiguousStrides(for shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        var running = 1
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+            strides[axis] = running
+            running *= Swift.max(shape[axis], 1)
+        }
+        return strides
+    }
+
+    /// True when the two tensors view the same storage block.
+    public func sharesStorage(with other: Tensor) -> Bool { storage === other.storage }
+}
+
+extension Tensor: CustomStringConvertible {
+    public var description: String {
+        let values = scalars
+        let shown = values.prefix(8).map { "\($0)" }.joined(separator: ", ")
+        return "Tensor(shape: \(shape), [\(shown)\(values.count > 8 ? ", …" : "")])"
+    }
+}
+
+extension Tensor: Equatable {
+    /// Same shape and the same elements (views and copies compare equal).
+    public static func == (a: Tensor, b: Tensor) -> Bool { a.shape == b.shape && a.scalars == b.scalars }
+}

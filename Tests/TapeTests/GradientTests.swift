@@ -1,0 +1,160 @@
+import Testing
+@testable import Tape
+
+/// One differentiable function and a point to check it at.
+struct GradientCase: CustomTestStringConvertible, Sendable {
+    let name: String
+    let inputs: @Sendable (inout SplitMix64) -> [Tensor]
+    let function: @Sendable ([Variable]) -> Variable
+    var testDescription: String { name }
+}
+
+/// Inputs bounded away from 0, so ReLU, abs and sign kinks are never within a step.
+func awayFromKinks(_ shape: [Int], _ random: inout SplitMix64) -> Tensor {
+    Tensor(shape: shape, scalars: (0..<Tensor.elementCount(shape)).map { _ in
+        (0.2 + 1.3 * random.nextUniform()) * (random.nextUniform() < 0.5 ? -1 : 1)
+    })
+}
+
+func positive(_ shape: [Int], _ random: inout SplitMix64) -> Tensor {
+    Tensor.randomUniform(shape, lower: 0.5, upper: 2, using: &random)
+}
+
+/// Distinct values at least 0.1 apart (no ties within a finite-difference step), shuffled.
+func distinct(_ shape: [Int], _ random: inout SplitMix64) -> Tensor {
+    var values = (0..<Tensor.elementCount(shape)).map { Float($0) * 0.1 - 1 }
+    values.shuffle(using: &random)
+    return Tensor(shape: shape, scalars: values)
+}
+
+func normal(_ shape: [Int], _ random: inout SplitMix64) -> Tensor { Tensor.randomNormal(shape, using: &random) }
+
+let firstOrderCases: [GradientCase] = [
+    .init(name: "add broadcast", inputs: { [normal([2, 3, 4], &$0), normal([3, 1], &$0)] }, function: { $0[0] + $0[1] }),
+    .init(name: "sub broadcast", inputs: { [normal([4], &$0), normal([2, 3, 4], &$0)] }, function: { $0[0] - $0[1] }),
+    .init(name: "mul broadcast", inputs: { [normal([2, 3, 4], &$0), normal([2, 1, 4], &$0)] }, function: { $0[0] * $0[1] }),
+    .init(name: "mul strided", inputs: { [normal([4, 3], &$0), normal([3, 4], &$0)] }, function: { $0[0].transposed() * $0[1] }),
+    .init(name: "div broadcast", inputs: { [normal([3, 4], &$0), positive([4], &$0)] }, function: { $0[0] / $0[1] }),
+    .init(name: "div strided", inputs: { [normal([4, 6], &$0), positive([6, 4], &$0)] }, function: { $0[0][.all, .every(2)] / $0[1].transposed()[.all, .every(2)] }),
+    .init(name: "neg", inputs: { [normal([5], &$0)] }, function: { -$0[0] }),
+    .init(name: "exp", inputs: { [normal([3, 4], &$0)] }, function: { $0[0].exp() }),
+    .init(name: "exp strided", inputs: { [normal([4, 5], &$0)] }, function: { $0[0].transposed()[.every(2)].exp() }),
+    .init(name: "log", inputs: { [positive([3, 4], &$0)] }, function: { $0[0].log() }),
+    .init(name: "sqrt", inputs: { [positive([3, 4], &$0)] }, function: { $0[0].squareRoot() }),
+    .init(name: "pow 3", inputs: { [normal([6], &$0)] }, function: { $0[0].pow(3) }),
+    .init(name: "pow -0.5", inputs: { [positive([6], &$0)] }, function: { $0[0].pow(-0.5) }),
+    .init(name: "relu", inputs: { [awayFromKinks([4, 5], &$0)] }, function: { $0[0].relu() }),
+    .init(name: "relu strided", inputs: { [awayFromKinks([4, 6], &$0)] }, function: { $0[0].transposed()[.every(3)].relu() }),
+    .init(name: "sigmoid", inputs: { [normal([3, 4], &$0) * 3] }, function: { $0[0].sigmoid() }),
+    .init(name: "tanh", inputs: { [normal([3, 4], &$0)] }, function: { $0[0].tanh() }),
+    .init(name: "abs", inputs: { [awayFromKinks([7], &$0)] }, function: { $0[0].abs() }),
+    .init(name: "maximum broadcast", inputs: { let x = distinct([3, 4], &$0); return [x[.all, .range(0..<2)].contiguous(), x[.all, .range(2..<4)].contiguous()[.index(0)]] },
+          function: { Variable.maximum($0[0], $0[1]) }),
+    .init(name: "minimum", inputs: { let x = distinct([2, 6], &$0); return [x[.index(0)], x[.index(1)]] }, function: { Variable.minimum($0[0], $0[1]) }),
+    .init(name: "where", inputs: { [normal([3, 4], &$0), normal([4], &$0)] },
+          function: { Variable.select(Tensor(shape: [3, 4], scalars: (0..<12).map { Float($0 % 3 == 0 ? 1 : 0) }), $0[0], $0[1]) }),
+    .init(name: "sum axes", inputs: { [normal([2, 3, 4], &$0)] }, function: { $0[0].sum(alongAxes: [0, 2]) }),
+    .init(name: "sum keepdims strided", inputs: { [normal([4, 3, 2], &$0)] }, function: { $0[0].transposed(permutation: [2, 0, 1]).sum(alongAxes: [1], keepingDimensions: true) }),
+    .init(name: "sum all", inputs: { [normal([3, 5], &$0)] }, function: { $0[0].sum() }),
+    .init(name: "max axes", inputs: { [distinct([3, 4, 2], &$0)] }, function: { $0[0].max(alongAxes: [1]) }),
+    .init(name: "mean", inputs: { [normal([3, 4], &$0)] }, function: { $0[0].mean(alongAxes: [0], keepingDimensions: true) }),
+    .init(name: "variance unbiased", inputs: { [normal([4, 5], &$0)] }, function: { $0[0].variance(alongAxes: [1], correction: 1) }),
+    .init(name: "logSoftmax", inputs: { [normal([3, 5], &$0) * 2] }, function: { $0[0].logSoftmax(alongAxis: 1) }),
+    .init(name: "logSoftmax axis 0 strided", inputs: { [normal([5, 3], &$0)] }, function: { $0[0].transposed().logSoftmax(alongAxis: 0) }),
+    .init(name: "matmul", inputs: { [normal([3, 4], &$0), normal([4, 5], &$0)] }, function: { Variable.matmul($0[0], $0[1]) }),
+    .init(name: "matmul batched broadcast", inputs: { [normal([2, 1, 3, 4], &$0), normal([3, 4, 2], &$0)] }, function: { Variable.matmul($0[0], $0[1]) }),
+    .init(name: "matmul transposed views", inputs: { [normal([4, 3], &$0), normal([5, 4], &$0)] }, function: { Variable.matmul($0[0].transposed(), $0[1].transposed()) }),
+    .init(name: "matmul vectors", inputs: { [normal([4], &$0), normal([4, 3], &$0), normal([3], &$0)] }, function: { Variable.matmul(Variable.matmul($0[0], $0[1]), $0[2]) }),
+    .init(name: "conv2d stride 1 pad 1 bias", inputs: { [normal([2, 3, 5, 6], &$0), normal([4, 3, 3, 3], &$0), normal([4], &$0)] },
+          function: { conv2d($0[0], filter: $0[1], bias: $0[2], padding: 1) }),
+    .init(name: "conv2d stride 2 pad 0", inputs: { [normal([1, 2, 7, 6], &$0), normal([3, 2, 3, 2], &$0)] },
+          function: { conv2d($0[0], filter: $0[1], stride: 2) }),
+    .init(name: "conv2d dilation 2 groups 2 strided input", inputs: { [normal([2, 7, 8, 4], &$0), normal([4, 2, 2, 2], &$0)] },
+          function: { conv2d($0[0].transposed(permutation: [0, 3, 1, 2]), filter: $0[1], padding: [1, 0], dilation: 2, groups: 2) }),
+    .init(name: "avgPool2d", inputs: { [normal([2, 2, 5, 6], &$0)] }, function: { avgPool2d($0[0], kernel: 2) }),
+    .init(name: "avgPool2d pad stride", inputs: { [normal([1, 2, 5, 5], &$0)] }, function: { avgPool2d($0[0], kernel: 3, stride: 2, padding: 1) }),
+    .init(name: "maxPool2d", inputs: { [distinct([2, 2, 4, 6], &$0)] }, function: { maxPool2d($0[0], kernel: 2) }),
+    .init(name: "maxPool2d pad overlap", inputs: { [distinct([1, 2, 5, 5], &$0)] }, function: { maxPool2d($0[0], kernel: 3, stride: 2, padding: 1) }),
+    .init(name: "globalAvgPool2d", inputs: { [normal([2, 3, 4, 4], &$0)] }, function: { globalAvgPool2d($0[0]) }),
+    .init(name: "reshape transpose", inputs: { [normal([2, 3, 4], &$0)] }, function: { $0[0].reshaped(to: [6, 4]).transposed().reshaped(to: [-1, 3]) }),
+    .init(name: "slice with steps", inputs: { [normal([3, 5, 6], &$0)] }, function: { $0[0][.index(-1), .range(start: 1, end: nil, step: 2), .every(3)] }),
+    .init(name: "pad", inputs: { [normal([2, 3], &$0)] }, function: { $0[0].padded([(1, 2), (0, 1)]) }),
+    .init(name: "concat split stack", inputs: { [normal([2, 3], &$0), normal([2, 2], &$0)] },
+          function: { let joined = Variable.concatenated([$0[0], $0[1]], axis: 1)
+                      let parts = joined.split(sizes: [1, 4], axis: 1)
+                      return Variable.stacked([parts[1] * parts[0], joined[.all, .range(1..<5)]], axis: 0) }),
+    .init(name: "broadcast", inputs: { [normal([3, 1], &$0)] }, function: { $0[0].broadcasted(to: [2, 3, 4]) }),
+    .init(name: "gather scatter", inputs: { [normal([2, 3], &$0)] }, function: { $0[0].gathered(flatIndices: [5, 0, 0, 3], shape: [2, 2]).scatterAdded(flatIndices: [1, 1, 0, 2], shape: [3]) }),
+]
+
+@Suite("First derivatives of every primitive match central differences")
+struct FirstDerivativeTests {
+    @Test(arguments: firstOrderCases)
+    func gradient(_ testCase: GradientCase) {
+        var random = SplitMix64(seed: 11)
+        let inputs = testCase.inputs(&random)
+        let report = checkGradient(of: testCase.function, at: inputs)
+        #expect(report.passed, "\(testCase.name): \(report)")
+    }
+}
+
+let secondOrderNames: Set<String> = [
+    "add broadcast", "mul broadcast", "mul strided", "div broadcast", "exp", "log", "sqrt", "pow 3", "pow -0.5", "sigmoid",
+    "tanh", "relu", "abs", "maximum broadcast", "sum axes", "max axes", "variance unbiased", "logSoftmax", "matmul",
+    "matmul batched broadcast", "conv2d stride 1 pad 1 bias", "conv2d stride 2 pad 0", "conv2d dilation 2 groups 2 strided input",
+    "avgPool2d pad stride", "maxPool2d", "slice with steps", "pad", "concat split stack", "gather scatter", "where",
+]
+
+@Suite("Second derivatives (double backward) match central differences of the gradient")
+struct SecondDerivativeTests {
+    @Test(arguments: firstOrderCases.filter { secondOrderNames.contains($0.name) })
+    func secondGradient(_ testCase: GradientCase) {
+        var random = SplitMix64(seed: 12)
+        let inputs = testCase.inputs(&random)
+        // Linear ops (and √x squared) have a zero second derivative; cubing the output keeps the
+        // Hessian nonzero while still exercising the op's double pullback.
+        let report = checkSecondGradient(of: { let y = testCase.function($0); return y * y * y }, at: inputs)
+        #expect(report.passed, "\(testCase.name): \(report)")
+    }
+}
+
+@Suite("Forward values against independent references")
+struct ForwardReferenceTests {
+    @Test(arguments: [((1, 1), (0, 0), (1, 1), 1), ((2, 1), (1, 2), (1, 1), 1), ((1, 2), (1, 1), (2, 1), 2), ((2, 2), (0, 1), (1, 2), 3)])
+    func conv2d(stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int), groups: Int) {
+        var random = SplitMix64(seed: 5)
+        let x = Tensor.randomNormal([2, 6, 7, 8], using: &random)
+        let w = Tensor.randomNormal([6, 6 / groups, 3, 2], using: &random)
+        let y = Tensor.conv2d(x, filter: w, geometry: Convolution2D(stride: stride, padding: padding, dilation: dilation, groups: groups))
+        let expected = Reference.conv2d(x, w, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        #expect(y.count == expected.count)
+        let error = zip(y.scalars, expected).map { Swift.abs(Double($0) - $1) }.max() ?? 0
+        #expect(error < 1e-4)
+    }
+
+    @Test func pools() {
+        var random = SplitMix64(seed: 6)
+        let x = Tensor.randomNormal([2, 3, 7, 6], using: &random)
+        for (kernel, stride, padding) in [((2, 2), (2, 2), (0, 0)), ((3, 3), (2, 1), (1, 1)), ((3, 2), (1, 2), (1, 0))] {
+            let geometry = Pooling2D(kernel: kernel, stride: stride, padding: padding)
+            let average = Tensor.avgPool2d(x, geometry: geometry)
+            let maximum = x.gathered(flatIndices: Tensor.maxPool2dIndices(x, geometry: geometry), shape: geometry.outputShape(input: x.shape))
+            let expectedAverage = Reference.pool2d(x, kernel: kernel, stride: stride, padding: padding, max: false)
+            let expectedMaximum = Reference.pool2d(x, kernel: kernel, stride: stride, padding: padding, max: true)
+            #expect(zip(average.scalars, expectedAverage).allSatisfy { Swift.abs(Double($0) - $1) < 1e-5 })
+            #expect(zip(maximum.scalars, expectedMaximum).allSatisfy { Double($0) == $1 })
+        }
+    }
+
+    @Test func exactTinyCases() {
+        let x = Variable(Tensor([5, -5, 0]), requiresGradient: true)
+        x.relu().sum().backward()
+        #expect(x.grad?.scalars == [1, 0, 0])
+        let y = Variable(Tensor([1, 3, 3]), requiresGradient: true)
+        y.max().backward()
+        #expect(y.grad?.scalars == [0, 0.5, 0.5])
+        let a = Variable(Tensor([2, 2]), requiresGradient: true), b = Variable(Tensor([1, 2]), requiresGradient: true)
+        Variable.maximum(a, b).sum().backward()
+        #expect(a.grad?.scalars == [1, 0.5] && b.grad?.scalars == [0, 0.5])
+    }
+}

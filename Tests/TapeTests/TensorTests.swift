@@ -1,0 +1,99 @@
+import Testing
+@testable import Tape
+
+private func arange(_ shape: [Int]) -> Tensor {
+    Tensor(shape: shape, scalars: (0..<Tensor.elementCount(shape)).map(Float.init))
+}
+
+@Suite("Tensor views and copies")
+struct TensorTests {
+    @Test func viewsShareStorage() {
+        let x = arange([2, 3, 4])
+        #expect(x.reshaped(to: [6, 4]).sharesStorage(with: x))
+        #expect(x.transposed(permutation: [2, 0, 1]).sharesStorage(with: x))
+        #expect(x[.all, .index(1), .every(2)].sharesStorage(with: x))
+        #expect(x[.index(0)].broadcasted(to: [5, 3, 4]).sharesStorage(with: x))
+        #expect(x.unsqueezed(axis: 1).squeezed(axes: [1]).sharesStorage(with: x))
+        #expect(x.split(sizes: [1, 3], axis: 2).allSatisfy { $0.sharesStorage(with: x) })
+    }
+
+    @Test func reshapeOfTransposeCopiesOnlyWhenNeeded() {
+        let x = arange([2, 3, 4])
+        let t = x.transposed(permutation: [1, 0, 2])   // [3, 2, 4]: the last axis stays contiguous
+        #expect(t.reshaped(to: [3, 2, 2, 2]).sharesStorage(with: x))
+        let full = x.transposed(permutation: [2, 1, 0])
+        let flat = full.reshaped(to: [24])
+        #expect(!flat.sharesStorage(with: x))
+        // x[i, j, k] = 12i + 4j + k; full[k, j, i] row-major:
+        var expected: [Float] = []
+        for k in 0..<4 { for j in 0..<3 { for i in 0..<2 { expected.append(Float(12 * i + 4 * j + k)) } } }
+        #expect(flat.scalars == expected)
+    }
+
+    @Test func slicingFollowsNumPy() {
+        let x = arange([4, 6])
+        #expect(x[.index(-1)].scalars == [18, 19, 20, 21, 22, 23])
+        #expect(x[.range(start: 1, end: nil, step: 2), .range(start: -3, end: nil, step: 2)].scalars == [9, 11, 21, 23])
+        #expect(x[.all, .range(start: 4, end: 100, step: 1)].shape == [4, 2])
+        #expect(x[.range(start: 3, end: 1, step: 1)].shape == [0, 6])
+        let image = arange([1, 1, 4, 4])
+        #expect(image[.all, .all, .every(2), .every(2)].scalars == [0, 2, 8, 10])
+    }
+
+    @Test func broadcastingAndElementwise() {
+        let a = arange([2, 1, 3]), b = Tensor([10, 20])
+        let sum = a + b.reshaped(to: [1, 2, 1])
+        #expect(sum.shape == [2, 2, 3])
+        #expect(sum.scalars == [10, 11, 12, 20, 21, 22, 13, 14, 15, 23, 24, 25])
+        #expect(Tensor.broadcastShape([3, 1], [4]) == [3, 4])
+        #expect(Tensor.broadcastShape([3, 2], [3]) == nil)
+        // A non-contiguous operand gives the same result as its contiguous copy.
+        let t = arange([3, 4]).transposed()
+        #expect((t * t).scalars == (t.contiguous() * t.contiguous()).scalars)
+    }
+
+    @Test func copyOnWrite() {
+        var a = arange([2, 2])
+        let b = a
+        a[element: [0, 1]] = 42
+        #expect(b[element: [0, 1]] == 1)
+        #expect(a[element: [0, 1]] == 42)
+        var view = b.transposed()
+        view[element: [1, 0]] = -1
+        #expect(b[element: [0, 1]] == 1)
+    }
+
+    @Test func padConcatStackSplit() {
+        let x = arange([2, 2])
+        #expect(x.padded([(1, 0), (0, 1)]).scalars == [0, 0, 0, 0, 1, 0, 2, 3, 0])
+        let joined = Tensor.concatenated([x, arange([2, 1]) + 10], axis: 1)
+        #expect(joined.scalars == [0, 1, 10, 2, 3, 11])
+        #expect(Tensor.stacked([x, x], axis: -1).shape == [2, 2, 2])
+        let parts = joined.split(sizes: [2, 1], axis: -1)
+        #expect(parts[0].scalars == x.scalars && parts[1].scalars == [10, 11])
+    }
+
+    @Test func reductions() {
+        let x = arange([2, 3])
+        #expect(x.sum().scalar == 15)
+        #expect(x.sum(alongAxes: [0]).scalars == [3, 5, 7])
+        #expect(x.sum(alongAxes: [1], keepingDimensions: true).shape == [2, 1])
+        #expect(x.max(alongAxes: [-1]).scalars == [2, 5])
+        #expect(x.mean().scalar == 2.5)
+        #expect(Tensor.zeros([2, 3]).unbroadcasted(to: [3]).shape == [3])
+    }
+
+    @Test func matmulMatchesNaiveProductOnViews() {
+        var random = SplitMix64(seed: 3)
+        let a = Tensor.randomNormal([2, 5, 7], using: &random).transposed()   // [2, 7, 5], strided
+        let b = Tensor.randomNormal([5, 3], using: &random)
+        let c = Tensor.matmul(a, b)
+        #expect(c.shape == [2, 7, 3])
+        for batch in 0..<2 { for i in 0..<7 { for j in 0..<3 {
+            var expected = 0.0
+            for k in 0..<5 { expected += Double(a[element: [batch, i, k]]) * Double(b[element: [k, j]]) }
+            #expect(Swift.abs(Double(c[element: [batch, i, j]]) - expected) < 1e-5)
+        } } }
+        #expect(Tensor.matmul(Tensor([1, 2]), Tensor([3, 4])).shape == [])
+    }
+}
