@@ -1,4 +1,0 @@
-import Testing
-@testable import SafeTensors
-
-@Test func placeholder() { #expect(Bool(true)) }
