@@ -5,6 +5,7 @@ let package = Package(
     name: "Tape",
     products: [
         .library(name: "Tape", targets: ["Tape"]),
+        .library(name: "NN", targets: ["NN"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .executable(name: "lab", targets: ["lab"]),
@@ -17,12 +18,14 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "Tape", dependencies: ["CKernels"]),
         .target(name: "SafeTensors"),
+        .target(name: "NN", dependencies: ["Tape", "SafeTensors"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Datasets", dependencies: ["Tape", "CZlib"]),
-        .executableTarget(name: "lab", dependencies: ["Tape", "SafeTensors", "Datasets"]),
+        .executableTarget(name: "lab", dependencies: ["Tape", "NN", "SafeTensors", "Datasets"]),
         .executableTarget(name: "bench", dependencies: ["Tape", "CKernels"], path: "Benchmarks/bench"),
         .testTarget(name: "TapeTests", dependencies: ["Tape"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
+        .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], resources: [.copy("Fixtures")]),
     ]

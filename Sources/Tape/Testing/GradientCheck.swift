@@ -40,17 +40,27 @@ public struct GradientCheckReport: CustomStringConvertible, Sendable {
 ///   - step: the relative finite-difference step h.
 public func checkGradient(of function: ([Variable]) -> Variable, at inputs: [Tensor], seed: UInt64 = 1,
                           tolerance: Double = 2e-3, step: Float = 4e-3, maxElementsPerInput: Int = 48) -> GradientCheckReport {
+    let parameters = inputs.map(Parameter.init)
+    return checkGradient(of: { function(parameters.map(\.variable)) }, parameters: parameters, seed: seed,
+                         tolerance: tolerance, step: step, maxElementsPerInput: maxElementsPerInput)
+}
+
+/// Checks the tape's gradient of `function` with respect to `parameters` (which `function`
+/// reads through `parameter.variable`, e.g. a layer's own weights and an input) against central
+/// differences. The parameters' values are restored afterwards.
+public func checkGradient(of function: () -> Variable, parameters: [Parameter], seed: UInt64 = 1,
+                          tolerance: Double = 2e-3, step: Float = 4e-3, maxElementsPerInput: Int = 48) -> GradientCheckReport {
     var random = SplitMix64(seed: seed)
-    let variables = inputs.map { Variable($0, requiresGradient: true) }
-    let output = function(variables)
+    let inputs = parameters.map(\.value)
+    defer { for (parameter, value) in zip(parameters, inputs) { parameter.value = value } }
+    let output = function()
     let cotangent = randomTensor(output.shape, using: &random)
-    let tapeGradients = output.gradients(withRespectTo: variables, seed: cotangent).map(\.value.scalars)
+    let tapeGradients = output.gradients(withRespectTo: parameters.map(\.variable), seed: cotangent).map(\.value.scalars)
     let scale = Swift.max(tapeGradients.joined().map { Double(Swift.abs($0)) }.max() ?? 0, 1e-6)
 
-    // Inputs are leaves (not constants) so a function that differentiates internally
-    // (`checkSecondGradient`) still sees its gradient.
     func contracted(_ point: [Tensor]) -> Double {
-        let value = function(point.map { Variable($0, requiresGradient: true) }).value.scalars
+        for (parameter, value) in zip(parameters, point) { parameter.value = value }
+        let value = function().value.scalars
         return zip(value, cotangent.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     }
 
@@ -100,14 +110,21 @@ public func checkGradient(of function: ([Variable]) -> Variable, at inputs: [Ten
 /// own pullback (double backward).
 public func checkSecondGradient(of function: ([Variable]) -> Variable, at inputs: [Tensor], seed: UInt64 = 1,
                                 tolerance: Double = 5e-3, step: Float = 4e-3, maxElementsPerInput: Int = 24) -> GradientCheckReport {
+    let parameters = inputs.map(Parameter.init)
+    return checkSecondGradient(of: { function(parameters.map(\.variable)) }, parameters: parameters, seed: seed,
+                               tolerance: tolerance, step: step, maxElementsPerInput: maxElementsPerInput)
+}
+
+/// `checkSecondGradient` for a function of parameters.
+public func checkSecondGradient(of function: () -> Variable, parameters: [Parameter], seed: UInt64 = 1,
+                                tolerance: Double = 5e-3, step: Float = 4e-3, maxElementsPerInput: Int = 24) -> GradientCheckReport {
     var random = SplitMix64(seed: seed ^ 0x5EC0_4D)
-    let outputShape = withoutGradient { function(inputs.map { Variable($0) }) }.shape
-    let cotangent = randomTensor(outputShape, using: &random)
-    let firstGradient: ([Variable]) -> Variable = { variables in
-        let gradients = function(variables).gradients(withRespectTo: variables, seed: cotangent, createGraph: true)
+    let cotangent = randomTensor(withoutGradient { function() }.shape, using: &random)
+    let firstGradient: () -> Variable = {
+        let gradients = function().gradients(withRespectTo: parameters.map(\.variable), seed: cotangent, createGraph: true)
         return Variable.concatenated(gradients.map { $0.reshaped(to: [-1]) }, axis: 0)
     }
-    return checkGradient(of: firstGradient, at: inputs, seed: seed, tolerance: tolerance, step: step,
+    return checkGradient(of: firstGradient, parameters: parameters, seed: seed, tolerance: tolerance, step: step,
                          maxElementsPerInput: maxElementsPerInput)
 }
 

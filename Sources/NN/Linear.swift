@@ -1,0 +1,49 @@
+import Tape
+
+/// Fully connected layer (`nn.Linear`).
+///
+///     y = x·Wᵀ + b,   W: [out, in], b: [out], x: [N, in] (or any leading axes)
+public final class Linear: Layer {
+    public let weight: Parameter
+    public let bias: Parameter?
+
+    public init(_ inputs: Int, _ outputs: Int, bias: Bool = true, weightInitializer: Initializer = .pytorchDefault,
+                using random: inout SplitMix64) {
+        weight = Parameter(weightInitializer.makeTensor([outputs, inputs], using: &random))
+        let bound = 1 / Float(inputs).squareRoot()
+        self.bias = bias ? Parameter(Tensor.randomUniform([outputs], lower: -bound, upper: bound, using: &random)) : nil
+    }
+
+    public override func forward(_ input: Variable, _ context: inout ForwardContext) -> Variable {
+        precondition(input.shape.last == weight.value.shape[1], "Linear: input \(input.shape) for weight \(weight.value.shape)")
+        let output = Variable.matmul(input, weight.variable.transposed())
+        return bias.map { output + $0.variable } ?? output
+    }
+
+    public override var ownParameters: [(String, Parameter)] { [("weight", weight)] + (bias.map { [("bias", $0)] } ?? []) }
+}
+
+/// 2-D convolution layer (`nn.Conv2d`): filters [out, in/groups, kH, kW], optional bias [out].
+public final class Conv2d: Layer {
+    public let weight: Parameter
+    public let bias: Parameter?
+    public let stride: Pair, padding: Pair, dilation: Pair
+    public let groups: Int
+
+    public init(_ inputs: Int, _ outputs: Int, kernelSize: Pair, stride: Pair = 1, padding: Pair = 0, dilation: Pair = 1,
+                groups: Int = 1, bias: Bool = true, weightInitializer: Initializer = .pytorchDefault,
+                using random: inout SplitMix64) {
+        precondition(inputs % groups == 0 && outputs % groups == 0, "Conv2d: \(inputs)→\(outputs) channels do not divide into \(groups) groups")
+        let shape = [outputs, inputs / groups, kernelSize.height, kernelSize.width]
+        weight = Parameter(weightInitializer.makeTensor(shape, using: &random))
+        let bound = 1 / Float(Initializer.fans(shape).fanIn).squareRoot()
+        self.bias = bias ? Parameter(Tensor.randomUniform([outputs], lower: -bound, upper: bound, using: &random)) : nil
+        (self.stride, self.padding, self.dilation, self.groups) = (stride, padding, dilation, groups)
+    }
+
+    public override func forward(_ input: Variable, _ context: inout ForwardContext) -> Variable {
+        conv2d(input, filter: weight.variable, bias: bias?.variable, stride: stride, padding: padding, dilation: dilation, groups: groups)
+    }
+
+    public override var ownParameters: [(String, Parameter)] { [("weight", weight)] + (bias.map { [("bias", $0)] } ?? []) }
+}

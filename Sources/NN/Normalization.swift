@@ -1,0 +1,104 @@
+import Tape
+
+/// Batch normalisation over the channel axis 1 (Ioffe & Szegedy 2015), as `nn.BatchNorm1d`
+/// (input [N, C] or [N, C, L]) and `nn.BatchNorm2d` (input [N, C, H, W]).
+///
+///     training:   μ, σ² = mean and biased variance over all axes but 1 (gradients flow through them)
+///                 running_mean ← (1 − m)·running_mean + m·μ
+///                 running_var  ← (1 − m)·running_var  + m·σ²·n/(n − 1)   (unbiased)
+///     evaluation: μ, σ² = running_mean, running_var
+///     y = γ·(x − μ)/√(σ² + ε) + β
+public final class BatchNorm: Layer {
+    public let weight: Parameter?, bias: Parameter?
+    public let runningMean: Buffer, runningVariance: Buffer, batchesTracked: Buffer
+    public let momentum: Float, epsilon: Float
+    let expectedRanks: Set<Int>
+
+    /// - Parameters:
+    ///   - channels: C.
+    ///   - expectedRanks: input ranks accepted ([2, 3] for 1-D, [4] for 2-D).
+    init(channels: Int, momentum: Float, epsilon: Float, affine: Bool, expectedRanks: Set<Int>) {
+        weight = affine ? Parameter(Tensor.ones([channels])) : nil
+        bias = affine ? Parameter(Tensor.zeros([channels])) : nil
+        runningMean = Buffer(Tensor.zeros([channels]))
+        runningVariance = Buffer(Tensor.ones([channels]))
+        batchesTracked = Buffer(Tensor(0), isInteger: true)
+        (self.momentum, self.epsilon, self.expectedRanks) = (momentum, epsilon, expectedRanks)
+    }
+
+    public var channels: Int { runningMean.value.count }
+
+    public override func forward(_ input: Variable, _ context: inout ForwardContext) -> Variable {
+        precondition(expectedRanks.contains(input.rank) && input.shape[1] == channels,
+                     "BatchNorm: input \(input.shape) for \(channels) channels (rank \(expectedRanks.sorted()) expected)")
+        let axes = [0] + Array(2..<input.rank)
+        var statisticsShape = [Int](repeating: 1, count: input.rank)
+        statisticsShape[1] = channels
+        let normalized: Variable
+        switch context.mode {
+        case .training:
+            let count = axes.reduce(1) { $0 * input.shape[$1] }
+            precondition(count > 1, "BatchNorm: training needs more than one value per channel, got input \(input.shape)")
+            let mean = input.mean(alongAxes: axes, keepingDimensions: true)
+            let centered = input - mean
+            let variance = (centered * centered).mean(alongAxes: axes, keepingDimensions: true)
+            normalized = centered / (variance + epsilon).squareRoot()
+            let unbiased = variance.value.reshaped(to: [channels]) * (Float(count) / Float(count - 1))
+            runningMean.value = runningMean.value * (1 - momentum) + mean.value.reshaped(to: [channels]) * momentum
+            runningVariance.value = runningVariance.value * (1 - momentum) + unbiased * momentum
+            batchesTracked.value = batchesTracked.value + 1
+        case .evaluation:
+            let mean = Variable(runningMean.value.reshaped(to: statisticsShape))
+            let scale = Variable((runningVariance.value + epsilon).squareRoot().reshaped(to: statisticsShape))
+            normalized = (input - mean) / scale
+        }
+        guard let weight, let bias else { return normalized }
+        return normalized * weight.variable.reshaped(to: statisticsShape) + bias.variable.reshaped(to: statisticsShape)
+    }
+
+    public override var ownParameters: [(String, Parameter)] {
+        guard let weight, let bias else { return [] }
+        return [("weight", weight), ("bias", bias)]
+    }
+
+    public override var ownBuffers: [(String, Buffer)] {
+        [("running_mean", runningMean), ("running_var", runningVariance), ("num_batches_tracked", batchesTracked)]
+    }
+}
+
+/// `nn.BatchNorm2d`: batch normalisation of [N, C, H, W] per channel.
+public func BatchNorm2d(_ channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5, affine: Bool = true) -> BatchNorm {
+    BatchNorm(channels: channels, momentum: momentum, epsilon: epsilon, affine: affine, expectedRanks: [4])
+}
+
+/// `nn.BatchNorm1d`: batch normalisation of [N, C] or [N, C, L] per channel.
+public func BatchNorm1d(_ channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5, affine: Bool = true) -> BatchNorm {
+    BatchNorm(channels: channels, momentum: momentum, epsilon: epsilon, affine: affine, expectedRanks: [2, 3])
+}
+
+/// Layer normalisation over the trailing axes (Ba et al. 2016), as `nn.LayerNorm`.
+///
+///     y = γ·(x − mean)/√(var + ε) + β, statistics over the last `normalizedShape.count` axes
+public final class LayerNorm: Layer {
+    public let weight: Parameter, bias: Parameter
+    public let normalizedShape: [Int]
+    public let epsilon: Float
+
+    public init(_ normalizedShape: [Int], epsilon: Float = 1e-5) {
+        self.normalizedShape = normalizedShape
+        self.epsilon = epsilon
+        weight = Parameter(Tensor.ones(normalizedShape))
+        bias = Parameter(Tensor.zeros(normalizedShape))
+    }
+
+    public override func forward(_ input: Variable, _ context: inout ForwardContext) -> Variable {
+        precondition(Array(input.shape.suffix(normalizedShape.count)) == normalizedShape,
+                     "LayerNorm: input \(input.shape) does not end in \(normalizedShape)")
+        let axes = Array((input.rank - normalizedShape.count)..<input.rank)
+        let centered = input - input.mean(alongAxes: axes, keepingDimensions: true)
+        let variance = (centered * centered).mean(alongAxes: axes, keepingDimensions: true)
+        return centered / (variance + epsilon).squareRoot() * weight.variable + bias.variable
+    }
+
+    public override var ownParameters: [(String, Parameter)] { [("weight", weight), ("bias", bias)] }
+}
