@@ -1,2 +1,0 @@
-import Tape
-public enum DatasetsPlaceholder {}
