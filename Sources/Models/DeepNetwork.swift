@@ -1,0 +1,150 @@
+import NN
+import Tape
+
+// Deep fully connected networks for the research experiments: plain or residual with a shortcut
+// around every k layers, any nonlinearity, normalisation and initialisation.
+//   layer:    u(x) = act(norm(W·x + b))
+//   residual: y = x + α·(u_k ∘ … ∘ u_1)(x)     (span k; Li et al. 2016, "Demystifying ResNet",
+//             https://arxiv.org/abs/1611.01186, compare k = 1, 2, 3)
+//   plain:    y = u(x)
+// Balduzzi et al. 2017 (https://arxiv.org/abs/1702.08591) and Philipp et al. 2018
+// (https://arxiv.org/abs/1712.05577) study these at initialisation. CReLU doubles the width of
+// the stream, and Looks-Linear initialisation makes a CReLU net start linear.
+
+public enum Nonlinearity: String, Sendable, CaseIterable {
+    case relu, tanh, selu, crelu, linear
+
+    func apply(_ x: Variable) -> Variable {
+        switch self {
+        case .relu: x.relu()
+        case .tanh: x.tanh()
+        case .selu: NN.selu(x)
+        case .crelu: NN.crelu(x)
+        case .linear: x
+        }
+    }
+}
+
+public enum Normalization: String, Sendable, CaseIterable { case none, batch, layer }
+
+public struct DeepNetworkConfiguration: Sendable {
+    public var inputs: Int, outputs: Int
+    /// Hidden layers (each Linear + normalisation + nonlinearity).
+    public var depth: Int
+    public var width: Int
+    public var nonlinearity: Nonlinearity
+    public var normalization: Normalization
+    /// nil: plain; k: a shortcut around every k hidden layers.
+    public var shortcutSpan: Int?
+    /// α in y = x + α·F(x).
+    public var residualScale: Float
+    public var weightInitializer: Initializer
+    /// Biases: N(0, σ²) with this σ (0 for zero biases).
+    public var biasStandardDeviation: Float
+
+    public init(inputs: Int, outputs: Int, depth: Int, width: Int, nonlinearity: Nonlinearity = .relu,
+                normalization: Normalization = .none, shortcutSpan: Int? = nil, residualScale: Float = 1,
+                weightInitializer: Initializer = .kaimingNormal(), biasStandardDeviation: Float = 0) {
+        precondition(depth >= 0 && width >= 1 && (shortcutSpan ?? 1) >= 1, "DeepNetwork: depth \(depth), width \(width), span \(String(describing: shortcutSpan))")
+        (self.inputs, self.outputs, self.depth, self.width) = (inputs, outputs, depth, width)
+        (self.nonlinearity, self.normalization, self.shortcutSpan) = (nonlinearity, normalization, shortcutSpan)
+        (self.residualScale, self.weightInitializer, self.biasStandardDeviation) = (residualScale, weightInitializer, biasStandardDeviation)
+    }
+}
+
+/// One hidden layer u(x) = act(norm(W·x + b)).
+public final class DenseUnit: Layer {
+    public let linear: Linear
+    public let norm: Layer?
+    public let nonlinearity: Nonlinearity
+
+    init(inputs: Int, configuration c: DeepNetworkConfiguration, initializer: Initializer, using random: inout SplitMix64) {
+        linear = Linear(inputs, c.width, weightInitializer: initializer, using: &random)
+        linear.bias!.value = Tensor.randomNormal([c.width], standardDeviation: c.biasStandardDeviation, using: &random)
+        switch c.normalization {
+        case .none: norm = nil
+        case .batch: norm = BatchNorm1d(c.width)
+        case .layer: norm = LayerNorm([c.width])
+        }
+        nonlinearity = c.nonlinearity
+    }
+
+    public override func forward(_ x: Variable, _ context: inout ForwardContext) -> Variable {
+        let z = linear(x, &context)
+        return nonlinearity.apply(norm.map { $0(z, &context) } ?? z)
+    }
+
+    public override var namedChildren: [(String, Layer)] { [("linear", linear)] + (norm.map { [("norm", $0)] } ?? []) }
+}
+
+/// A residual group of k dense units around one shortcut (or a plain group without it).
+public final class DenseBlock: ResidualBlock {
+    public let units: Sequential
+    public let scale: Float
+
+    init(units: [DenseUnit], residual: Bool, scale: Float) {
+        self.units = Sequential(units)
+        self.scale = scale
+        super.init(hasShortcut: residual, merge: scale == 1 ? .sum : .scaled(shortcut: 1, branch: scale))
+    }
+
+    public override func forward(_ x: Variable, _ context: inout ForwardContext) -> Variable {
+        combine(shortcut: x, gateInput: x, context: &context) { c in units(x, &c) }
+    }
+
+    public override var namedChildren: [(String, Layer)] { [("units", units)] }
+}
+
+/// input unit → blocks (k units each) → Linear head.
+public final class DeepNetwork: Layer, ResidualNetwork {
+    public let configuration: DeepNetworkConfiguration
+    public let input: DenseUnit
+    public let blocks: Sequential
+    public let output: Linear
+
+    public init(_ configuration: DeepNetworkConfiguration, seed: UInt64 = 0) {
+        self.configuration = configuration
+        var random = SplitMix64(seed: seed)
+        let stream = configuration.nonlinearity == .crelu ? 2 * configuration.width : configuration.width
+        let firstInitializer: Initializer
+        if case .looksLinear(let gain) = configuration.weightInitializer { firstInitializer = .orthogonal(gain: gain) } else {
+            firstInitializer = configuration.weightInitializer
+        }
+        input = DenseUnit(inputs: configuration.inputs, configuration: configuration, initializer: firstInitializer, using: &random)
+        let span = configuration.shortcutSpan ?? 1
+        var remaining = configuration.depth
+        var groups: [DenseBlock] = []
+        while remaining > 0 {
+            let size = Swift.min(span, remaining)
+            let units = (0..<size).map { _ in
+                DenseUnit(inputs: stream, configuration: configuration, initializer: configuration.weightInitializer, using: &random)
+            }
+            groups.append(DenseBlock(units: units, residual: configuration.shortcutSpan != nil, scale: configuration.residualScale))
+            remaining -= size
+        }
+        blocks = Sequential(groups)
+        let headInitializer: Initializer
+        if case .looksLinear = configuration.weightInitializer { headInitializer = configuration.weightInitializer } else {
+            headInitializer = .pytorchDefault
+        }
+        output = Linear(stream, configuration.outputs, weightInitializer: headInitializer, using: &random)
+    }
+
+    public override func forward(_ x: Variable, _ context: inout ForwardContext) -> Variable {
+        output(blocks(input(x, &context), &context), &context)
+    }
+
+    /// The representation after the input unit and after every block, in order: f₀, f₁, …, f_L.
+    public func activations(_ x: Variable, _ context: inout ForwardContext) -> [Variable] {
+        var current = input(x, &context)
+        var result = [current]
+        for block in blocks.layers {
+            current = block(current, &context)
+            result.append(current)
+        }
+        return result
+    }
+
+    public override var namedChildren: [(String, Layer)] { [("input", input), ("blocks", blocks), ("output", output)] }
+    public var residualBlocks: [ResidualBlock] { blocks.layers.map { $0 as! ResidualBlock } }
+}

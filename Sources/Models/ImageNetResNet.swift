@@ -1,0 +1,120 @@
+import NN
+import Tape
+
+// ImageNet ResNets exactly as torchvision.models.resnet{18,34,50,101,152}. He, Zhang, Ren, Sun,
+// "Deep Residual Learning for Image Recognition", CVPR 2016 (https://arxiv.org/abs/1512.03385),
+// table 1; the bottleneck strides in its 3×3 convolution (torchvision's "ResNet v1.5").
+//   stem: conv1 7×7/2 → bn1 → relu → maxpool 3×3/2; layer1…4 at 64/128/256/512 (×4 for
+//   bottlenecks); global average pool; fc → 1000. Projections (option B) named downsample.0|1.
+//   Initialisation as torchvision: kaiming-normal (fan-out, ReLU) convolutions, BN γ = 1, β = 0.
+
+/// torchvision's `Bottleneck`: 1×1 → 3×3 (stride) → 1×1 with expansion 4.
+public final class Bottleneck: ResidualBlock {
+    public let conv1: Conv2d, bn1: BatchNorm, conv2: Conv2d, bn2: BatchNorm, conv3: Conv2d, bn3: BatchNorm
+    public let downsample: Layer?
+
+    public init(inputs: Int, width: Int, stride: Int, shortcut kind: ShortcutKind = .projection, using random: inout SplitMix64) {
+        let outputs = width * 4, initializer = Initializer.kaimingNormal(fanOut: true)
+        conv1 = Conv2d(inputs, width, kernelSize: 1, bias: false, weightInitializer: initializer, using: &random)
+        bn1 = BatchNorm2d(width)
+        conv2 = Conv2d(width, width, kernelSize: 3, stride: Pair(stride, stride), padding: 1, bias: false, weightInitializer: initializer, using: &random)
+        bn2 = BatchNorm2d(width)
+        conv3 = Conv2d(width, outputs, kernelSize: 1, bias: false, weightInitializer: initializer, using: &random)
+        bn3 = BatchNorm2d(outputs)
+        downsample = makeShortcut(kind, inputs: inputs, outputs: outputs, stride: stride, using: &random)
+        super.init(hasShortcut: kind != .none)
+    }
+
+    public override func forward(_ x: Variable, _ context: inout ForwardContext) -> Variable {
+        combine(shortcut: downsample.map { $0(x, &context) } ?? x, gateInput: x, context: &context, post: { $0.relu() }) { c in
+            bn3(conv3(bn2(conv2(bn1(conv1(x, &c), &c).relu(), &c), &c).relu(), &c), &c)
+        }
+    }
+
+    public override var namedChildren: [(String, Layer)] {
+        [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2), ("conv3", conv3), ("bn3", bn3)]
+            + (downsample.map { [("downsample", $0)] } ?? [])
+    }
+}
+
+/// torchvision's ResNet-18/34/50/101/152.
+public final class ImageNetResNet: Layer, ResidualNetwork {
+    public enum Depth: Int, CaseIterable, Sendable {
+        case d18 = 18, d34 = 34, d50 = 50, d101 = 101, d152 = 152
+
+        /// Blocks per stage (table 1 of the paper).
+        public var blocks: [Int] {
+            switch self {
+            case .d18: [2, 2, 2, 2]
+            case .d34, .d50: [3, 4, 6, 3]
+            case .d101: [3, 4, 23, 3]
+            case .d152: [3, 8, 36, 3]
+            }
+        }
+
+        public var usesBottleneck: Bool { rawValue >= 50 }
+    }
+
+    public let conv1: Conv2d, bn1: BatchNorm
+    public let stages: [Sequential]
+    public let fc: Linear
+
+    public init(depth: Depth, classes: Int = 1000, shortcut: ShortcutKind = .projection, seed: UInt64 = 0) {
+        var random = SplitMix64(seed: seed)
+        let initializer = Initializer.kaimingNormal(fanOut: true)
+        conv1 = Conv2d(3, 64, kernelSize: 7, stride: 2, padding: 3, bias: false, weightInitializer: initializer, using: &random)
+        bn1 = BatchNorm2d(64)
+        var inputs = 64
+        stages = [64, 128, 256, 512].enumerated().map { stage, width in
+            Sequential((0..<depth.blocks[stage]).map { index in
+                let stride = stage > 0 && index == 0 ? 2 : 1
+                if depth.usesBottleneck {
+                    defer { inputs = width * 4 }
+                    return Bottleneck(inputs: inputs, width: width, stride: stride, shortcut: shortcut, using: &random)
+                }
+                defer { inputs = width }
+                return ImageNetBasicBlock(inputs: inputs, outputs: width, stride: stride, shortcut: shortcut, using: &random)
+            })
+        }
+        fc = Linear(inputs, classes, using: &random)
+    }
+
+    public override func forward(_ input: Variable, _ context: inout ForwardContext) -> Variable {
+        precondition(input.rank == 4 && input.shape[1] == 3, "ImageNetResNet: input \(input.shape), expected [N, 3, H, W]")
+        var x = maxPool2d(bn1(conv1(input, &context), &context).relu(), kernel: 3, stride: 2, padding: 1)
+        for stage in stages { x = stage(x, &context) }
+        return fc(globalAvgPool2d(x), &context)
+    }
+
+    public override var namedChildren: [(String, Layer)] {
+        [("conv1", conv1), ("bn1", bn1)] + stages.enumerated().map { ("layer\($0.offset + 1)", $0.element) } + [("fc", fc)]
+    }
+
+    public var residualBlocks: [ResidualBlock] { stages.flatMap { $0.layers.map { $0 as! ResidualBlock } } }
+}
+
+/// torchvision's `BasicBlock`: like the CIFAR block, with its initialisation and option-B shortcuts.
+public final class ImageNetBasicBlock: ResidualBlock {
+    public let conv1: Conv2d, bn1: BatchNorm, conv2: Conv2d, bn2: BatchNorm
+    public let downsample: Layer?
+
+    public init(inputs: Int, outputs: Int, stride: Int, shortcut kind: ShortcutKind = .projection, using random: inout SplitMix64) {
+        let initializer = Initializer.kaimingNormal(fanOut: true)
+        conv1 = Conv2d(inputs, outputs, kernelSize: 3, stride: Pair(stride, stride), padding: 1, bias: false, weightInitializer: initializer, using: &random)
+        bn1 = BatchNorm2d(outputs)
+        conv2 = Conv2d(outputs, outputs, kernelSize: 3, padding: 1, bias: false, weightInitializer: initializer, using: &random)
+        bn2 = BatchNorm2d(outputs)
+        downsample = makeShortcut(kind, inputs: inputs, outputs: outputs, stride: stride, using: &random)
+        super.init(hasShortcut: kind != .none)
+    }
+
+    public override func forward(_ x: Variable, _ context: inout ForwardContext) -> Variable {
+        combine(shortcut: downsample.map { $0(x, &context) } ?? x, gateInput: x, context: &context, post: { $0.relu() }) { c in
+            bn2(conv2(bn1(conv1(x, &c), &c).relu(), &c), &c)
+        }
+    }
+
+    public override var namedChildren: [(String, Layer)] {
+        [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2)] + (downsample.map { [("downsample", $0)] } ?? [])
+    }
+}

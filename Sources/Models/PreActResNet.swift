@@ -1,0 +1,85 @@
+import NN
+import Tape
+
+// Pre-activation bottleneck ResNets for CIFAR (164 and 1001 layers, 9n + 2). He, Zhang, Ren,
+// Sun, "Identity Mappings in Deep Residual Networks", ECCV 2016
+// (https://arxiv.org/abs/1603.05027), eq. (3) with full pre-activation (figure 4e):
+//   y = x + conv3(relu(bn3(conv2(relu(bn2(conv1(relu(bn1(x)))))))))   1×1 → 3×3 → 1×1, width out/4
+// As the authors' resnet-pre-act.lua: stem conv 3×3 → 16; stages of n blocks with outputs
+// 64/128/256 (stride 2 entering stages 2 and 3); where the shape changes relu(bn1(x)) feeds both
+// the branch and the shortcut, a strided 1×1 convolution without bias; a final BN-ReLU, global
+// average pool, fc. No convolution has a bias. Names: conv1, layer{1,2,3}.{i}.bn1|conv1|bn2|
+// conv2|bn3|conv3|shortcut, bn, fc. The basic-block pre-activation ResNet-110 is
+// `CIFARResNet(depth: 110, configuration: .init(shortcut: .projection, placement: .fullPreActivation))`.
+
+/// The full pre-activation bottleneck block.
+public final class PreActBottleneck: ResidualBlock {
+    public let bn1: BatchNorm, conv1: Conv2d, bn2: BatchNorm, conv2: Conv2d, bn3: BatchNorm, conv3: Conv2d
+    public let shortcut: Conv2d?
+
+    public init(inputs: Int, outputs: Int, stride: Int, residual: Bool = true, using random: inout SplitMix64) {
+        precondition(outputs % 4 == 0, "PreActBottleneck: outputs must be a multiple of 4, got \(outputs)")
+        let width = outputs / 4
+        bn1 = BatchNorm2d(inputs)
+        conv1 = Conv2d(inputs, width, kernelSize: 1, stride: Pair(stride, stride), bias: false, weightInitializer: .kaimingNormal(), using: &random)
+        bn2 = BatchNorm2d(width)
+        conv2 = Conv2d(width, width, kernelSize: 3, padding: 1, bias: false, weightInitializer: .kaimingNormal(), using: &random)
+        bn3 = BatchNorm2d(width)
+        conv3 = Conv2d(width, outputs, kernelSize: 1, bias: false, weightInitializer: .kaimingNormal(), using: &random)
+        shortcut = residual && (inputs != outputs || stride != 1)
+            ? Conv2d(inputs, outputs, kernelSize: 1, stride: Pair(stride, stride), bias: false, weightInitializer: .kaimingNormal(), using: &random)
+            : nil
+        super.init(hasShortcut: residual)
+    }
+
+    public override func forward(_ x: Variable, _ context: inout ForwardContext) -> Variable {
+        let activated = bn1(x, &context).relu()
+        let skip = shortcut.map { $0(activated, &context) } ?? x
+        return combine(shortcut: skip, gateInput: x, context: &context) { c in
+            conv3(bn3(conv2(bn2(conv1(activated, &c), &c).relu(), &c), &c).relu(), &c)
+        }
+    }
+
+    public override var namedChildren: [(String, Layer)] {
+        [("bn1", bn1), ("conv1", conv1), ("bn2", bn2), ("conv2", conv2), ("bn3", bn3), ("conv3", conv3)]
+            + (shortcut.map { [("shortcut", $0)] } ?? [])
+    }
+}
+
+/// Pre-activation bottleneck ResNet-164 / ResNet-1001 for CIFAR.
+public final class PreActResNet: Layer, ResidualNetwork {
+    public let conv1: Conv2d
+    public let stages: [Sequential]
+    public let bn: BatchNorm
+    public let fc: Linear
+
+    public init(depth: Int, classes: Int = 10, residual: Bool = true, seed: UInt64 = 0) {
+        precondition(depth >= 11 && (depth - 2) % 9 == 0, "PreActResNet: depth must be 9n + 2, got \(depth)")
+        var random = SplitMix64(seed: seed)
+        let blocks = (depth - 2) / 9
+        conv1 = Conv2d(3, 16, kernelSize: 3, padding: 1, bias: false, weightInitializer: .kaimingNormal(), using: &random)
+        var inputs = 16
+        stages = [64, 128, 256].enumerated().map { stage, width in
+            Sequential((0..<blocks).map { index in
+                defer { inputs = width }
+                return PreActBottleneck(inputs: inputs, outputs: width, stride: stage > 0 && index == 0 ? 2 : 1,
+                                        residual: residual, using: &random)
+            })
+        }
+        bn = BatchNorm2d(256)
+        fc = Linear(256, classes, using: &random)
+    }
+
+    public override func forward(_ input: Variable, _ context: inout ForwardContext) -> Variable {
+        precondition(input.rank == 4 && input.shape[1] == 3, "PreActResNet: input \(input.shape), expected [N, 3, H, W]")
+        var x = conv1(input, &context)
+        for stage in stages { x = stage(x, &context) }
+        return fc(globalAvgPool2d(bn(x, &context).relu()), &context)
+    }
+
+    public override var namedChildren: [(String, Layer)] {
+        [("conv1", conv1)] + stages.enumerated().map { ("layer\($0.offset + 1)", $0.element) } + [("bn", bn), ("fc", fc)]
+    }
+
+    public var residualBlocks: [ResidualBlock] { stages.flatMap { $0.layers.map { $0 as! ResidualBlock } } }
+}

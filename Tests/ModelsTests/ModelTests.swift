@@ -1,0 +1,177 @@
+import Testing
+@testable import Models
+@testable import Tape
+import NN
+
+
+@Suite("Models: sizes and names")
+struct ModelSizeTests {
+    /// Counted from the PyTorch definitions (the lecture's code, the PyTorch CIFAR ResNet,
+    /// torchvision, resnet-pre-act.lua).
+    static let expectedParameters: [(String, Int)] = [
+        ("mnist-resnet", 117_802), ("resnet20", 269_722), ("resnet32", 464_154), ("resnet44", 658_586),
+        ("resnet56", 853_018), ("resnet110", 1_727_962), ("resnet1202", 19_421_274),
+        ("resnet18", 11_689_512), ("resnet34", 21_797_672), ("resnet50", 25_557_032), ("resnet101", 44_549_160),
+        ("resnet152", 60_192_808), ("preact-resnet110", 1_730_522), ("preact-resnet164", 1_703_258),
+        ("preact-resnet1001", 10_327_706),
+    ]
+
+    @Test(arguments: expectedParameters)
+    func parameterCount(name: String, expected: Int) throws {
+        #expect(try ModelRegistry.make(name).parameterCount == expected)
+    }
+
+    @Test func plainTwinsAndHighwayNetsHaveComparableSizes() throws {
+        #expect(try ModelRegistry.make("mnist-plain").parameterCount == 117_802)
+        #expect(try ModelRegistry.make("plain20").parameterCount == 269_722)
+        for depth in [10, 20, 50, 100] {
+            let highway = try ModelRegistry.make("highway-mnist-\(depth)").parameterCount
+            let plain = try ModelRegistry.make("plain-mnist-\(depth)").parameterCount
+            #expect(Swift.abs(Double(highway - plain)) / Double(highway) < 0.01, "depth \(depth): \(highway) vs \(plain)")
+        }
+    }
+
+    @Test func unknownNamesThrowAndListTheKnownOnes() {
+        #expect(throws: UnknownModelError.self) { try ModelRegistry.make("resnet21") }
+        do { _ = try ModelRegistry.make("resnet21") } catch { #expect("\(error)".contains("mnist-resnet")) }
+        #expect(throws: UnknownModelError.self) { try ModelRegistry.make("highway-mnist-0") }
+    }
+
+    @Test func pyTorchNames() throws {
+        let seed = try ModelRegistry.make("mnist-resnet")
+        let names = seed.namedParameters.map(\.0) + seed.namedBuffers.map(\.0)
+        #expect(names.contains("conv0.weight") && names.contains("resblocks.24.bn2.running_var") && names.contains("fc.bias"))
+        #expect(names.contains("resblocks.3.bn1.num_batches_tracked"))
+        let b = CIFARResNet(depth: 20, configuration: CIFARConfiguration(shortcut: .projection))
+        #expect(b.namedParameters.map(\.0).contains("layer2.0.downsample.0.weight"))
+        #expect(b.namedBuffers.map(\.0).contains("layer2.0.downsample.1.running_var"))
+        let preact = try ModelRegistry.make("preact-resnet164")
+        let preactNames = preact.namedParameters.map(\.0)
+        #expect(preactNames.contains("layer1.0.shortcut.weight") && preactNames.contains("layer3.17.conv3.weight") && preactNames.contains("bn.weight"))
+        let resnet18 = try ModelRegistry.make("resnet18")
+        #expect(resnet18.namedParameters.map(\.0).contains("layer4.1.bn2.bias"))
+    }
+}
+
+@Suite("Models: forward and backward")
+struct ModelForwardTests {
+    @Test func outputShapes() throws {
+        var random = SplitMix64(seed: 1)
+        for (name, shape) in [("mnist-resnet", [2, 1, 28, 28]), ("resnet20", [2, 3, 32, 32]), ("preact-resnet164", [1, 3, 8, 8]),
+                              ("highway-mnist-10", [3, 1, 28, 28]), ("resnet18", [1, 3, 32, 32])] {
+            let model = try ModelRegistry.make(name)
+            var context = ForwardContext.evaluation
+            let y = model(Variable(Tensor.randomNormal(shape, using: &random)), &context)
+            #expect(y.shape == [shape[0], try ModelRegistry.entry(named: name).classes], "\(name)")
+            #expect(y.value.isFinite)
+        }
+    }
+
+    @Test func preActivation1001RunsForwardAndBackwardWithoutStackOverflow() throws {
+        var random = SplitMix64(seed: 2)
+        let model = try ModelRegistry.make("preact-resnet1001")
+        var context = ForwardContext.training()
+        let logits = model(Variable(Tensor.randomNormal([2, 3, 4, 4], using: &random)), &context)
+        crossEntropy(logits: logits, labels: [1, 7]).backward()
+        #expect(model.parameters.allSatisfy { $0.grad != nil })
+        #expect(model.parameters.first!.grad!.isFinite)
+    }
+
+    @Test func tinyBlocksPassGradientChecks() {
+        var random = SplitMix64(seed: 3)
+        let blocks: [(String, Layer)] = [
+            ("mnist", MNISTResBlock(channels: 2, kernelSize: 3, residual: true, using: &random)),
+            ("basic option A", BasicBlock(inputs: 2, outputs: 4, stride: 2, using: &random)),
+            ("basic option B", BasicBlock(inputs: 2, outputs: 4, stride: 2, shortcut: .projection, using: &random)),
+            ("full pre-activation", BasicBlock(inputs: 2, outputs: 4, stride: 2, shortcut: .projection, placement: .fullPreActivation, using: &random)),
+            ("BN after addition", BasicBlock(inputs: 2, outputs: 2, stride: 1, placement: .batchNormAfterAddition, using: &random)),
+            ("ReLU before addition", BasicBlock(inputs: 2, outputs: 2, stride: 1, placement: .reluBeforeAddition, using: &random)),
+            ("ReLU-only pre-activation", BasicBlock(inputs: 2, outputs: 2, stride: 1, placement: .reluOnlyPreActivation, using: &random)),
+            ("exclusive gating", BasicBlock(inputs: 2, outputs: 2, stride: 1, merge: .exclusiveGating(gateBias: -1), using: &random)),
+            ("pre-act bottleneck", PreActBottleneck(inputs: 4, outputs: 8, stride: 2, using: &random)),
+            ("bottleneck", Bottleneck(inputs: 4, width: 2, stride: 2, using: &random)),
+            ("imagenet basic", ImageNetBasicBlock(inputs: 2, outputs: 4, stride: 2, using: &random)),
+        ]
+        for (name, block) in blocks {
+            // BN offsets β = 4 and a positive input keep every ReLU input far from its kink under the
+            // finite-difference step, while gradients still flow through the batch statistics.
+            for layer in block.namedLayers.map(\.1) { (layer as? BatchNorm)?.bias?.value = Tensor(shape: [(layer as! BatchNorm).channels], repeating: 4) }
+            let channels = block is PreActBottleneck || block is Bottleneck ? 4 : 2
+            let x = Parameter(Tensor.randomNormal([3, channels, 4, 4], using: &random) + 3)
+            let report = checkGradient(of: {
+                var context = ForwardContext.training()
+                return block(x.variable, &context)
+            }, parameters: [x] + block.parameters, tolerance: 5e-3, maxElementsPerInput: 16)
+            #expect(report.passed, "\(name): \(report)")
+        }
+    }
+
+    @Test func deepNetworkGroupsLayersBySpan() {
+        let plain = DeepNetwork(DeepNetworkConfiguration(inputs: 1, outputs: 1, depth: 7, width: 5))
+        #expect(plain.residualBlocks.count == 7 && plain.residualBlocks.allSatisfy { !$0.hasShortcut })
+        let span = DeepNetwork(DeepNetworkConfiguration(inputs: 1, outputs: 1, depth: 7, width: 5, shortcutSpan: 3))
+        #expect(span.residualBlocks.map { ($0 as! DenseBlock).units.layers.count } == [3, 3, 1])
+        // Looks-Linear CReLU nets start as a linear map: f(2x) = 2·f(x) − f(0)... exactly linear (zero biases).
+        let ll = DeepNetwork(DeepNetworkConfiguration(inputs: 3, outputs: 2, depth: 6, width: 8, nonlinearity: .crelu,
+                                                      weightInitializer: .looksLinear()), seed: 4)
+        var random = SplitMix64(seed: 5)
+        let x = Tensor.randomNormal([1, 3], using: &random)
+        var context = ForwardContext.evaluation
+        let y1 = ll(Variable(x), &context).value, y2 = ll(Variable(x * 2), &context).value
+        let y0 = ll(Variable(Tensor.zeros([1, 3])), &context).value
+        #expect(zip((y2 - y0).scalars, ((y1 - y0) * 2).scalars).allSatisfy { Swift.abs($0 - $1) < 1e-4 })
+    }
+}
+
+@Suite("Stochastic depth")
+struct StochasticDepthTests {
+    @Test func closedBlocksCostNothingAndDepthMatchesExpectation() {
+        let model = MNISTResNet(channels: 2, blocks: 20, seed: 1)
+        model.enableStochasticDepth(finalSurvival: 0.5)
+        #expect(Swift.abs(model.expectedDepth - (20 - 0.5 * 21 / 2)) < 1e-4)   // Σ 1 − l/40 = 20 − 210/40
+        let full = MNISTResNet(channels: 2, blocks: 20, seed: 1)
+        var random = SplitMix64(seed: 6)
+        let x = Variable(Tensor.randomNormal([1, 1, 28, 28], using: &random))
+        var opened: [Int] = []
+        var opCounts: [Int] = []
+        for step in 0..<40 {
+            var context = ForwardContext.training(seed: UInt64(step))
+            let loss = model(x, &context).sum()
+            opened.append(model.residualBlocks.filter(\.lastForwardUsedBranch).count)
+            opCounts.append(tape(of: loss)!.count)
+        }
+        var fullContext = ForwardContext.training()
+        let fullOps = tape(of: full(x, &fullContext).sum())!.count
+        // Every open branch records the same ops; a closed one records none.
+        let perBlock = (fullOps - tape(of: emptyNetworkLoss(x))!.count) / 20
+        for (open, ops) in zip(opened, opCounts) { #expect(ops == fullOps - (20 - open) * perBlock) }
+        let meanOpen = Float(opened.reduce(0, +)) / Float(opened.count)
+        #expect(Swift.abs(meanOpen - model.expectedDepth) < 2)
+    }
+
+    @Test func testTimeScalingMultipliesTheBranchBySurvival() {
+        let block = DenseBlock(units: [DenseUnit(inputs: 2, configuration: DeepNetworkConfiguration(inputs: 2, outputs: 1, depth: 1, width: 2, nonlinearity: .linear),
+                                                 initializer: .constant(1), using: &StochasticDepthTests.random)],
+                               residual: true, scale: 1)
+        block.survivalProbability = 0.25
+        var context = ForwardContext.evaluation
+        let x = Variable(Tensor(shape: [1, 2], scalars: [1, 2]))
+        // F(x) = W·x with W = ones: [3, 3]; y = x + 0.25·F(x).
+        #expect(block(x, &context).scalars == [1.75, 2.75])
+        block.stochasticDepthScaling = .inverted
+        #expect(block(x, &context).scalars == [4, 5])
+    }
+
+    nonisolated(unsafe) static var random = SplitMix64(seed: 9)
+}
+
+/// The tape a recorded value lives on.
+func tape(of value: Variable) -> Tape? { value.tapeSlot?.tape }
+
+/// The same model with every block closed: its op count is the non-block overhead.
+func emptyNetworkLoss(_ x: Variable) -> Variable {
+    let model = MNISTResNet(channels: 2, blocks: 20, seed: 1)
+    for block in model.residualBlocks { block.isBranchEnabled = false }
+    var context = ForwardContext.training()
+    return model(x, &context).sum()
+}
