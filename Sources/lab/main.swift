@@ -12,6 +12,13 @@ commands:
   params MODEL [--json]       parameters per module
   predict --model M --weights W.safetensors --input X.safetensors --output Y.safetensors [--train-mode]
   grad    --model M --weights W.safetensors --input X.safetensors --output G.safetensors
+  train   --model M --dataset D --out RUN_DIR [--epochs N --batch-size N --lr X --momentum X
+          --weight-decay X --schedule constant|cosine|multistep:E1,E2 --seed N --threads N
+          --limit N --test-limit N --no-augment --data DIR]
+  train   --resume RUN_DIR [--data DIR]
+  eval    --model M --weights W.safetensors --dataset D [--limit N --data DIR]
+
+data sets: mnist, fashion-mnist, cifar10, cifar100; data from --data DIR, $TAPE_DATA or ../shared/data
 """
 
 /// Writes a line to standard error.
@@ -31,6 +38,12 @@ func run(_ command: String, _ rest: [String]) throws {
         try predict(Arguments(rest, valueOptions: ["model", "weights", "input", "output"], flagOptions: ["train-mode"]))
     case "grad":
         try gradients(Arguments(rest, valueOptions: ["model", "weights", "input", "output"], flagOptions: []))
+    case "train":
+        try trainCommand(Arguments(rest, valueOptions: ["model", "dataset", "out", "resume", "epochs", "batch-size", "lr", "momentum",
+                                                        "weight-decay", "schedule", "seed", "threads", "limit", "test-limit", "data"],
+                                   flagOptions: ["no-augment"]))
+    case "eval":
+        try evalCommand(Arguments(rest, valueOptions: ["model", "weights", "dataset", "limit", "data"], flagOptions: []))
     case "help", "--help", "-h":
         print(usage)
     default:
@@ -45,6 +58,8 @@ guard let command = commandLine.first else {
 }
 do {
     try run(command, Array(commandLine.dropFirst()))
+} catch let request as ExitRequest {
+    exit(request.status)
 } catch let error as LabError {
     printError("lab: error: \(error.description)")
     if error.isUsage { printError(usage) }

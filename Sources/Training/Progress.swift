@@ -1,0 +1,87 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// Reports training progress: a bar redrawn in place on a terminal, plain periodic lines
+/// otherwise (CI logs).
+public struct ProgressReporter {
+    public let isTerminal: Bool
+    /// For plain output: at most one line per this many seconds.
+    public let lineInterval: Double
+    private var lastLine = -Double.infinity
+
+    public init(isTerminal: Bool = isatty(1) != 0, lineInterval: Double = 10) {
+        self.isTerminal = isTerminal
+        self.lineInterval = lineInterval
+    }
+
+    /// - Parameters:
+    ///   - elapsed: seconds since the epoch started; `imagesPerSecond` over the epoch so far.
+    public mutating func update(epoch: Int, epochs: Int, step: Int, steps: Int, loss: Float, accuracy: Float,
+                                imagesPerSecond: Double, elapsed: Double) {
+        let remaining = step > 0 ? elapsed / Double(step) * Double(steps - step) : 0
+        let summary = "epoch \(epoch + 1)/\(epochs) step \(step)/\(steps) loss \(format(loss, 4)) acc \(format(accuracy * 100, 2))% "
+            + "\(Int(imagesPerSecond)) img/s ETA \(duration(remaining))"
+        if isTerminal {
+            let width = 24, filled = steps > 0 ? width * step / steps : width
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            print("\r\u{1B}[2K[\(bar)] \(summary)", terminator: "")
+            fflush(nil)
+        } else if elapsed - lastLine >= lineInterval || step == steps {
+            lastLine = elapsed
+            print(summary)
+        }
+    }
+
+    /// Ends the bar's line before an epoch summary.
+    public mutating func finishEpoch() {
+        if isTerminal { print("") }
+        lastLine = -Double.infinity
+    }
+}
+
+/// Formats with a fixed number of decimals.
+public func format(_ value: Float, _ decimals: Int) -> String {
+    guard value.isFinite else { return "\(value)" }
+    var scale: Float = 1
+    for _ in 0..<decimals { scale *= 10 }
+    let scaled = Int((Swift.abs(value) * scale).rounded())
+    let whole = scaled / Int(scale), fraction = scaled % Int(scale)
+    let digits = String(fraction)
+    return (value < 0 && scaled != 0 ? "-" : "") + "\(whole)" + (decimals > 0 ? "." + String(repeating: "0", count: decimals - digits.count) + digits : "")
+}
+
+/// "1h02m", "3m05s", "12s".
+public func duration(_ seconds: Double) -> String {
+    guard seconds.isFinite, seconds >= 0 else { return "?" }
+    let total = Int(seconds.rounded())
+    if total >= 3600 { return "\(total / 3600)h" + String(format2: (total % 3600) / 60) + "m" }
+    if total >= 60 { return "\(total / 60)m" + String(format2: total % 60) + "s" }
+    return "\(total)s"
+}
+
+extension String {
+    init(format2 value: Int) { self = value < 10 ? "0\(value)" : "\(value)" }
+}
+
+/// Monotonic seconds.
+public func now() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+}
+
+/// Ctrl-C handling: the first SIGINT asks the training loop to stop after the current step (it
+/// then writes a checkpoint); a second one exits at once.
+public enum Interrupt {
+    static let requested = Atomic<Bool>(false)
+
+    public static func install() {
+        signal(SIGINT) { _ in
+            if Interrupt.requested.exchange(true, ordering: .relaxed) { _exit(130) }
+        }
+    }
+
+    public static var isRequested: Bool { requested.load(ordering: .relaxed) }
+}

@@ -1,0 +1,139 @@
+import Datasets
+import NN
+
+/// A problem with a training run's inputs: bad options, data or checkpoints.
+public struct TrainingError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The data sets `lab train` knows.
+public enum DatasetName: String, Sendable, CaseIterable {
+    case mnist, fashionMNIST = "fashion-mnist", cifar10, cifar100
+
+    public var normalization: Normalization {
+        switch self {
+        case .mnist: .mnist
+        case .fashionMNIST: .fashionMNIST
+        case .cifar10: .cifar10
+        case .cifar100: .cifar100
+        }
+    }
+
+    /// Loads a split, with every file validated.
+    public func load(_ split: Split, from directory: DataDirectory) throws -> ImageSet {
+        switch self {
+        case .mnist: try MNIST.load(split, from: directory)
+        case .fashionMNIST: try FashionMNIST.load(split, from: directory)
+        case .cifar10: try CIFAR10.load(split, from: directory)
+        case .cifar100: try CIFAR100.load(split, from: directory)
+        }
+    }
+}
+
+/// How the learning rate changes over training.
+public enum ScheduleKind: Sendable, Equatable {
+    case constant
+    /// Divide by 10 at each listed epoch (PyTorch's MultiStepLR, γ = 0.1).
+    case multiStep([Int])
+    /// Cosine annealing from the base rate to 0 over all steps.
+    case cosine
+
+    /// Parses `constant`, `cosine` or `multistep:E1,E2,…`.
+    public init(parsing text: String) throws {
+        switch text {
+        case "constant": self = .constant
+        case "cosine": self = .cosine
+        default:
+            let parts = text.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, parts[0] == "multistep" else {
+                throw TrainingError("unknown schedule '\(text)' (use constant, cosine or multistep:E1,E2,…)")
+            }
+            let milestones = parts[1].split(separator: ",").map { Int($0) }
+            guard !milestones.isEmpty, milestones.allSatisfy({ ($0 ?? 0) > 0 }) else {
+                throw TrainingError("schedule '\(text)': milestones must be positive epoch numbers")
+            }
+            self = .multiStep(milestones.map { $0! })
+        }
+    }
+
+    public var text: String {
+        switch self {
+        case .constant: "constant"
+        case .cosine: "cosine"
+        case .multiStep(let milestones): "multistep:" + milestones.map(String.init).joined(separator: ",")
+        }
+    }
+}
+
+/// Everything that determines a training run; stored in checkpoints so `--resume` needs nothing else.
+public struct TrainingConfiguration: Sendable, Equatable {
+    public var model: String
+    public var dataset: DatasetName
+    public var epochs = 10
+    public var batchSize = 64
+    public var learningRate: Float = 0.1
+    public var momentum: Float = 0.9
+    public var weightDecay: Float = 0
+    public var schedule = ScheduleKind.constant
+    public var seed: UInt64 = 0
+    /// Use only the first n training / test images (quick runs); nil for all.
+    public var trainLimit: Int?
+    public var testLimit: Int?
+    /// Pad-4 random crops and horizontal flips (on by default for CIFAR).
+    public var augment: Bool
+
+    public init(model: String, dataset: DatasetName) {
+        self.model = model
+        self.dataset = dataset
+        augment = dataset == .cifar10 || dataset == .cifar100
+    }
+
+    /// Checks ranges; throws a message naming the option.
+    public func validate() throws {
+        if epochs < 1 { throw TrainingError("--epochs must be at least 1, got \(epochs)") }
+        if batchSize < 1 { throw TrainingError("--batch-size must be at least 1, got \(batchSize)") }
+        if !(learningRate > 0) { throw TrainingError("--lr must be positive, got \(learningRate)") }
+        if momentum < 0 || momentum >= 1 { throw TrainingError("--momentum must be in [0, 1), got \(momentum)") }
+        if weightDecay < 0 { throw TrainingError("--weight-decay must be non-negative, got \(weightDecay)") }
+        if let trainLimit, trainLimit < 1 { throw TrainingError("--limit must be at least 1, got \(trainLimit)") }
+        if let testLimit, testLimit < 1 { throw TrainingError("--test-limit must be at least 1, got \(testLimit)") }
+    }
+
+    /// The configuration as checkpoint metadata.
+    public var metadata: [String: String] {
+        var result = [
+            "config.model": model, "config.dataset": dataset.rawValue, "config.epochs": "\(epochs)",
+            "config.batch_size": "\(batchSize)", "config.lr": "\(learningRate)", "config.momentum": "\(momentum)",
+            "config.weight_decay": "\(weightDecay)", "config.schedule": schedule.text, "config.seed": "\(seed)",
+            "config.augment": "\(augment)",
+        ]
+        if let trainLimit { result["config.train_limit"] = "\(trainLimit)" }
+        if let testLimit { result["config.test_limit"] = "\(testLimit)" }
+        return result
+    }
+
+    /// Reads a configuration back from checkpoint metadata.
+    public init(metadata: [String: String]) throws {
+        func value(_ key: String) throws -> String {
+            guard let value = metadata["config." + key] else { throw TrainingError("checkpoint metadata lacks config.\(key)") }
+            return value
+        }
+        func number<T: LosslessStringConvertible>(_ key: String, as type: T.Type) throws -> T {
+            guard let parsed = T(try value(key)) else { throw TrainingError("checkpoint metadata: config.\(key) is not a number") }
+            return parsed
+        }
+        guard let dataset = DatasetName(rawValue: try value("dataset")) else { throw TrainingError("checkpoint metadata: unknown data set") }
+        self.init(model: try value("model"), dataset: dataset)
+        epochs = try number("epochs", as: Int.self)
+        batchSize = try number("batch_size", as: Int.self)
+        learningRate = try number("lr", as: Float.self)
+        momentum = try number("momentum", as: Float.self)
+        weightDecay = try number("weight_decay", as: Float.self)
+        schedule = try ScheduleKind(parsing: try value("schedule"))
+        seed = try number("seed", as: UInt64.self)
+        augment = try value("augment") == "true"
+        trainLimit = metadata["config.train_limit"].flatMap { Int($0) }
+        testLimit = metadata["config.test_limit"].flatMap { Int($0) }
+    }
+}

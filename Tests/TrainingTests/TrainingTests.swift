@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Datasets
+import SafeTensors
+import Tape
+import Testing
+@testable import Training
+
+/// A small synthetic MNIST-shaped set: class k images are brighter in row band k.
+func syntheticSet(count: Int, seed: UInt64) -> ImageSet {
+    var random = SplitMix64(seed: seed)
+    var images: [Float] = [], labels: [Int] = []
+    for index in 0..<count {
+        let label = index % 10
+        for row in 0..<28 { for _ in 0..<28 {
+            images.append(Swift.min(1, random.nextUniform() * 0.3 + (row / 3 == label ? 0.7 : 0)))
+        } }
+        labels.append(label)
+    }
+    return ImageSet(name: "synthetic", images: images, labels: labels, channels: 1, height: 28, width: 28, classCount: 10)
+}
+
+func configuration() -> TrainingConfiguration {
+    var configuration = TrainingConfiguration(model: "highway-mnist-3", dataset: .mnist)
+    configuration.epochs = 3
+    configuration.batchSize = 8
+    configuration.learningRate = 0.05
+    configuration.weightDecay = 1e-4
+    configuration.schedule = .cosine
+    configuration.seed = 5
+    return configuration
+}
+
+@Suite("Training")
+struct TrainingTests {
+    @Test func resumeIsBitIdentical() throws {
+        let train = syntheticSet(count: 40, seed: 1), test = syntheticSet(count: 20, seed: 2)
+        // 5 batches per epoch: 7 + 7 steps cross an epoch boundary on both sides of the resume.
+        let straight = try Trainer(configuration(), train: train, test: test)
+        for _ in 0..<14 { while straight.step() == nil {} }
+        let first = try Trainer(configuration(), train: train, test: test)
+        for _ in 0..<7 { while first.step() == nil {} }
+        let bytes = try first.checkpoint().serializedBytes()
+        let resumed = try Trainer.resume(from: SafeTensorsFile(bytes: bytes), train: train, test: test)
+        #expect(resumed.epoch == first.epoch && resumed.position == first.position && resumed.globalStep == 7)
+        for _ in 0..<7 { while resumed.step() == nil {} }
+        for (a, b) in zip(straight.model.parameters, resumed.model.parameters) {
+            #expect(a.value.scalars == b.value.scalars)
+        }
+        #expect(straight.optimizer.state.keys.sorted() == resumed.optimizer.state.keys.sorted())
+        for (key, value) in straight.optimizer.state { #expect(resumed.optimizer.state[key]?.scalars == value.scalars, "\(key)") }
+        // A run that is not resumed exactly would differ: one extra step changes the weights.
+        _ = resumed.step()
+        #expect(straight.model.parameters[0].value.scalars != resumed.model.parameters[0].value.scalars)
+    }
+
+    @Test func trainingLearnsAndEvaluates() throws {
+        let trainer = try Trainer(configuration(), train: syntheticSet(count: 80, seed: 3), test: syntheticSet(count: 40, seed: 4))
+        let before = trainer.evaluate(trainer.test)
+        while !trainer.isFinished { _ = trainer.step() }
+        let after = trainer.evaluate(trainer.test)
+        #expect(after.loss < before.loss && after.accuracy > 0.8, "\(before) → \(after)")
+    }
+
+    /// Resident memory stays flat over many steps: tapes, saved tensors and batches are freed.
+    /// (The full 10,000-step check is `TAPE_LONG_TESTS=1`.)
+    @Test func memoryStaysFlat() throws {
+        let steps = ProcessInfoless.environment("TAPE_LONG_TESTS") == "1" ? 10_000 : 600
+        var configuration = configuration()
+        configuration.epochs = 100_000
+        let trainer = try Trainer(configuration, train: syntheticSet(count: 64, seed: 5), test: syntheticSet(count: 8, seed: 6))
+        for _ in 0..<100 { _ = trainer.step() }
+        let start = residentBytes()
+        for _ in 0..<steps { _ = trainer.step() }
+        let growth = residentBytes() - start
+        #expect(growth < 4 << 20, "resident memory grew by \(growth / 1024) KiB over \(steps) steps")
+    }
+
+    @Test func configurationRoundTripsThroughMetadata() throws {
+        var original = configuration()
+        original.schedule = .multiStep([2, 5])
+        original.trainLimit = 100
+        #expect(try TrainingConfiguration(metadata: original.metadata) == original)
+        #expect(throws: TrainingError.self) { try ScheduleKind(parsing: "multistep:0") }
+        #expect(throws: TrainingError.self) { try ScheduleKind(parsing: "linear") }
+        var bad = original
+        bad.batchSize = 0
+        #expect(throws: TrainingError.self) { try bad.validate() }
+    }
+
+    @Test func mismatchedModelAndDataAreRejected() {
+        var cifarModel = configuration()
+        cifarModel.model = "resnet20"
+        #expect(throws: TrainingError.self) { try Trainer(cifarModel, train: syntheticSet(count: 8, seed: 1), test: syntheticSet(count: 8, seed: 1)) }
+    }
+
+    @Test func metricsLogIsRewrittenAtomically() throws {
+        let path = "/tmp/tape-metrics-\(getpid()).csv"
+        defer { unlink(path) }
+        var log = MetricsLog(path: path)
+        try log.append(epoch: 1, step: 10, train: Evaluation(loss: 1, accuracy: 0.5), test: Evaluation(loss: 2, accuracy: 0.25),
+                       learningRate: 0.1, seconds: 1, imagesPerSecond: 100)
+        let reread = MetricsLog(path: path)
+        #expect(reread.rows.count == 1 && reread.column("test_accuracy") == [0.25])
+        #expect(RunFiles.read(path)!.hasPrefix(MetricsLog.header))
+    }
+}
+
+func residentBytes() -> Int {
+    guard let text = RunFiles.read("/proc/self/statm") else { return 0 }
+    let fields = text.split(separator: " ")
+    return (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
+
+enum ProcessInfoless {
+    static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+}
