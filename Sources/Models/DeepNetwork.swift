@@ -25,7 +25,8 @@ public enum Nonlinearity: String, Sendable, CaseIterable {
     }
 }
 
-public enum Normalization: String, Sendable, CaseIterable { case none, batch, layer }
+/// The normalisation after each hidden linear map.
+public enum FeatureNormalization: String, Sendable, CaseIterable { case none, batch, layer }
 
 public struct DeepNetworkConfiguration: Sendable {
     public var inputs: Int, outputs: Int
@@ -33,7 +34,7 @@ public struct DeepNetworkConfiguration: Sendable {
     public var depth: Int
     public var width: Int
     public var nonlinearity: Nonlinearity
-    public var normalization: Normalization
+    public var normalization: FeatureNormalization
     /// nil: plain; k: a shortcut around every k hidden layers.
     public var shortcutSpan: Int?
     /// α in y = x + α·F(x).
@@ -43,7 +44,7 @@ public struct DeepNetworkConfiguration: Sendable {
     public var biasStandardDeviation: Float
 
     public init(inputs: Int, outputs: Int, depth: Int, width: Int, nonlinearity: Nonlinearity = .relu,
-                normalization: Normalization = .none, shortcutSpan: Int? = nil, residualScale: Float = 1,
+                normalization: FeatureNormalization = .none, shortcutSpan: Int? = nil, residualScale: Float = 1,
                 weightInitializer: Initializer = .kaimingNormal(), biasStandardDeviation: Float = 0) {
         precondition(depth >= 0 && width >= 1 && (shortcutSpan ?? 1) >= 1, "DeepNetwork: depth \(depth), width \(width), span \(String(describing: shortcutSpan))")
         (self.inputs, self.outputs, self.depth, self.width) = (inputs, outputs, depth, width)
