@@ -39,14 +39,13 @@ public final class BatchNorm: Layer {
         case .training:
             let count = axes.reduce(1) { $0 * input.shape[$1] }
             precondition(count > 1, "BatchNorm: training needs more than one value per channel, got input \(input.shape)")
-            let mean = input.mean(alongAxes: axes, keepingDimensions: true)
-            let centered = input - mean
-            let variance = (centered * centered).mean(alongAxes: axes, keepingDimensions: true)
-            normalized = centered / (variance + epsilon).squareRoot()
-            let unbiased = variance.value.reshaped(to: [channels]) * (Float(count) / Float(count - 1))
-            runningMean.value = runningMean.value * (1 - momentum) + mean.value.reshaped(to: [channels]) * momentum
+            let affine = (weight?.variable ?? Variable(Tensor.ones([channels])), bias?.variable ?? Variable(Tensor.zeros([channels])))
+            let (output, mean, variance) = batchNormalized(input, weight: affine.0, bias: affine.1, epsilon: epsilon)
+            let unbiased = variance * (Float(count) / Float(count - 1))
+            runningMean.value = runningMean.value * (1 - momentum) + mean * momentum
             runningVariance.value = runningVariance.value * (1 - momentum) + unbiased * momentum
             batchesTracked.value = batchesTracked.value + 1
+            return output
         case .evaluation:
             let mean = Variable(runningMean.value.reshaped(to: statisticsShape))
             let scale = Variable((runningVariance.value + epsilon).squareRoot().reshaped(to: statisticsShape))

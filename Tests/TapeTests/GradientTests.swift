@@ -76,6 +76,10 @@ let firstOrderCases: [GradientCase] = [
     .init(name: "maxPool2d", inputs: { [distinct([2, 2, 4, 6], &$0)] }, function: { maxPool2d($0[0], kernel: 2) }),
     .init(name: "maxPool2d pad overlap", inputs: { [distinct([1, 2, 5, 5], &$0)] }, function: { maxPool2d($0[0], kernel: 3, stride: 2, padding: 1) }),
     .init(name: "globalAvgPool2d", inputs: { [normal([2, 3, 4, 4], &$0)] }, function: { globalAvgPool2d($0[0]) }),
+    .init(name: "batchNorm", inputs: { [normal([4, 3, 2, 3], &$0) * 2 + 1, normal([3], &$0), normal([3], &$0)] },
+          function: { batchNormalized($0[0], weight: $0[1], bias: $0[2], epsilon: 1e-5).output }),
+    .init(name: "batchNorm rank 2 strided", inputs: { [normal([3, 6], &$0), normal([3], &$0), normal([3], &$0)] },
+          function: { batchNormalized($0[0].transposed(), weight: $0[1], bias: $0[2], epsilon: 1e-3).output }),
     .init(name: "reshape transpose", inputs: { [normal([2, 3, 4], &$0)] }, function: { $0[0].reshaped(to: [6, 4]).transposed().reshaped(to: [-1, 3]) }),
     .init(name: "slice with steps", inputs: { [normal([3, 5, 6], &$0)] }, function: { $0[0][.index(-1), .range(start: 1, end: nil, step: 2), .every(3)] }),
     .init(name: "pad", inputs: { [normal([2, 3], &$0)] }, function: { $0[0].padded([(1, 2), (0, 1)]) }),
@@ -102,7 +106,7 @@ let secondOrderNames: Set<String> = [
     "add broadcast", "mul broadcast", "mul strided", "div broadcast", "exp", "log", "sqrt", "pow 3", "pow -0.5", "sigmoid",
     "tanh", "relu", "abs", "maximum broadcast", "sum axes", "max axes", "variance unbiased", "logSoftmax", "matmul",
     "matmul batched broadcast", "conv2d stride 1 pad 1 bias", "conv2d stride 2 pad 0", "conv2d dilation 2 groups 2 strided input",
-    "avgPool2d pad stride", "maxPool2d", "slice with steps", "pad", "concat split stack", "gather scatter", "where",
+    "avgPool2d pad stride", "maxPool2d", "batchNorm", "batchNorm rank 2 strided", "slice with steps", "pad", "concat split stack", "gather scatter", "where",
 ]
 
 @Suite("Second derivatives (double backward) match central differences of the gradient")

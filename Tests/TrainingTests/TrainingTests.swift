@@ -64,17 +64,23 @@ struct TrainingTests {
     }
 
     /// Resident memory stays flat over many steps: tapes, saved tensors and batches are freed.
-    /// (The full 10,000-step check is `TAPE_LONG_TESTS=1`.)
-    @Test func memoryStaysFlat() throws {
-        let steps = ProcessInfoless.environment("TAPE_LONG_TESTS") == "1" ? 10_000 : 600
-        var configuration = configuration()
-        configuration.epochs = 100_000
-        let trainer = try Trainer(configuration, train: syntheticSet(count: 64, seed: 5), test: syntheticSet(count: 8, seed: 6))
-        for _ in 0..<100 { _ = trainer.step() }
-        let start = residentBytes()
-        for _ in 0..<steps { _ = trainer.step() }
-        let growth = residentBytes() - start
-        #expect(growth < 4 << 20, "resident memory grew by \(growth / 1024) KiB over \(steps) steps")
+    /// Measured in a child process, where no other test allocates. (The full 10,000-step check
+    /// runs with `TAPE_LONG_TESTS=1`.)
+    @Test func memoryStaysFlat() async {
+        await #expect(processExitsWith: .success) {
+            let steps = ProcessInfoless.environment("TAPE_LONG_TESTS") == "1" ? 10_000 : 600
+            var configuration = configuration()
+            configuration.epochs = 100_000
+            guard let trainer = try? Trainer(configuration, train: syntheticSet(count: 64, seed: 5), test: syntheticSet(count: 8, seed: 6)) else { exit(2) }
+            for _ in 0..<100 { _ = trainer.step() }
+            let start = residentBytes()
+            for _ in 0..<steps { _ = trainer.step() }
+            let growth = residentBytes() - start
+            if growth > 4 << 20 {
+                print("resident memory grew by \(growth / 1024) KiB over \(steps) steps")
+                exit(1)
+            }
+        }
     }
 
     @Test func configurationRoundTripsThroughMetadata() throws {

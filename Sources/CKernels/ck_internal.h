@@ -1,0 +1,52 @@
+#ifndef CK_INTERNAL_H
+#define CK_INTERNAL_H
+// Declarations shared between the C files of CKernels; not part of the public API.
+#include <stdint.h>
+
+// GEMM register tile: the micro-kernel computes an MR×NR block of C.
+enum { CK_MR = 6, CK_NR = 16 };
+
+// How many prefetches a micro-kernel call over k steps can issue.
+#define CK_PREFETCH_SLOTS(k) ((k) / 4 * 2)
+
+// Micro-kernel: rows [0, mr) (1 <= mr <= 6) of the 6×16 tile
+// C[r][j] = c[r·ldc + j] = alpha · Σ_k a[k·6 + r] · b[k·ldb + j] + beta · C[r][j], where a is a
+// packed 6×k panel (k-major, 6 floats per k) and b a k×16 panel with rows ldb floats apart
+// (16 when packed); beta == 0 stores without reading c. While summing, it prefetches the bytes at
+// pf + i·pf_stride for i in [0, pf_count), pf_count <= CK_PREFETCH_SLOTS(k), one every 2 k steps:
+// a stream of the next block's source, spread over the arithmetic.
+typedef void (*ck_microkernel)(int64_t k, const float *a, const float *b, int64_t ldb, float *c, int64_t ldc,
+                               int64_t mr, float alpha, float beta,
+                               const float *pf, int64_t pf_stride, int64_t pf_count);
+
+// Packs an mc×kc block of op(A)[i][k] = A[i·rs + k·cs] into ceil(mc/6) k-major panels:
+// dst[p·6·kc + k·6 + r] = op(A)[6p + r][k], rows past mc zero. May write 2 floats past the end.
+typedef void (*ck_pack_a)(int64_t mc, int64_t kc, const float *A, int64_t rs, int64_t cs, float *dst);
+
+// Packs a kc×nc block of op(B)[k][j] = B[k·rs + j·cs] into ceil(nc/16) k-major panels:
+// dst[p·16·kc + k·16 + c] = op(B)[k][16p + c], columns past nc zero.
+typedef void (*ck_pack_b)(int64_t nc, int64_t kc, const float *B, int64_t rs, int64_t cs, float *dst);
+
+// The AVX2+FMA versions (x86_64 only; call only when ck_has_avx2_fma() is 1).
+void ck_microkernel_avx2(int64_t k, const float *a, const float *b, int64_t ldb, float *c, int64_t ldc,
+                         int64_t mr, float alpha, float beta,
+                         const float *pf, int64_t pf_stride, int64_t pf_count);
+// The same for tiles of mr <= 4 rows, doing only those rows' arithmetic.
+void ck_microkernel4_avx2(int64_t k, const float *a, const float *b, int64_t ldb, float *c, int64_t ldc,
+                          int64_t mr, float alpha, float beta,
+                          const float *pf, int64_t pf_stride, int64_t pf_count);
+void ck_pack_a_avx2(int64_t mc, int64_t kc, const float *A, int64_t rs, int64_t cs, float *dst);
+void ck_pack_b_avx2(int64_t nc, int64_t kc, const float *B, int64_t rs, int64_t cs, float *dst);
+
+// The portable C versions.
+void ck_microkernel_portable(int64_t k, const float *a, const float *b, int64_t ldb, float *c, int64_t ldc,
+                             int64_t mr, float alpha, float beta,
+                             const float *pf, int64_t pf_stride, int64_t pf_count);
+void ck_pack_a_portable(int64_t mc, int64_t kc, const float *A, int64_t rs, int64_t cs, float *dst);
+void ck_pack_b_portable(int64_t nc, int64_t kc, const float *B, int64_t rs, int64_t cs, float *dst);
+
+// 1 when a parallel region started now by the calling thread could use more than one thread
+// (the pool has > 1 thread and the caller is not already inside a region); else 0.
+int ck_pool_can_split(void);
+
+#endif

@@ -1,4 +1,0 @@
-import Testing
-@testable import CKernels
-
-@Test func placeholder() { #expect(Bool(true)) }
