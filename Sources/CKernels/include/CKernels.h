@@ -65,4 +65,6 @@ int ck_has_avx2_fma(void);
 /// portable C (64 flops per iteration); `ck_has_avx2_fma` tells which one ran.
 double ck_fma_loop(int64_t iterations);
 
+#include "CKernelsConvolution.h"
+
 #endif

@@ -72,11 +72,16 @@ struct ChannelLayout {
         }
     }
 
-    /// Per-channel mean and biased variance, in Double (two passes: exact for large batches).
-    func meanAndVariance(_ x: Tensor) -> (mean: [Double], variance: [Double]) {
+    /// Σ over every axis but 1, per channel, in Double.
+    func channelSums(_ x: Tensor) -> [Double] {
         var sums = [Double](repeating: 0, count: channels)
         forEachRow(x) { c, row in sums[c] += sum(row) }
-        let mean = sums.map { $0 / Double(count) }
+        return sums
+    }
+
+    /// Per-channel mean and biased variance, in Double (two passes: exact for large batches).
+    func meanAndVariance(_ x: Tensor) -> (mean: [Double], variance: [Double]) {
+        let mean = channelSums(x).map { $0 / Double(count) }
         var squares = [Double](repeating: 0, count: channels)
         forEachRow(x) { c, row in
             let m = Float(mean[c])

@@ -35,129 +35,50 @@ public struct Convolution2D: Sendable, Hashable {
     }
 }
 
-/// Per-image, per-group pointers and sizes shared by the three convolution kernels.
-private struct ConvolutionPlan {
-    let n, c, h, w, o, kh, kw, ho, wo, groups: Int
-    let geometry: Convolution2D
-    var groupChannels: Int { c / groups }
-    var groupOutputs: Int { o / groups }
-    var patch: Int { groupChannels * kh * kw }
-    var pixels: Int { ho * wo }
-
-    init(input: [Int], filter: [Int], geometry: Convolution2D) {
-        let output = geometry.outputShape(input: input, filter: filter)
-        (n, c, h, w) = (input[0], input[1], input[2], input[3])
-        (o, kh, kw) = (filter[0], filter[2], filter[3])
-        (ho, wo) = (output[2], output[3])
-        groups = geometry.groups
-        self.geometry = geometry
-    }
-
-    /// Unfolds one group of one image into `columns` [patch, Hₒ·Wₒ] (zeros where padded).
-    func im2col(_ image: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>) {
-        let (sh, sw) = geometry.stride, (ph, pw) = geometry.padding, (dh, dw) = geometry.dilation
-        for channel in 0..<groupChannels {
-            for i in 0..<kh { for j in 0..<kw {
-                let row = columns + ((channel * kh + i) * kw + j) * pixels
-                for oy in 0..<ho {
-                    let y = oy * sh - ph + i * dh
-                    let out = row + oy * wo
-                    if y < 0 || y >= h { for ox in 0..<wo { out[ox] = 0 }; continue }
-                    let source = image + (channel * h + y) * w
-                    for ox in 0..<wo {
-                        let x = ox * sw - pw + j * dw
-                        out[ox] = x >= 0 && x < w ? source[x] : 0
-                    }
-                }
-            } }
-        }
-    }
-
-    /// Adds the columns [patch, Hₒ·Wₒ] back into one group of one image: the adjoint of im2col.
-    func col2im(_ columns: UnsafePointer<Float>, _ image: UnsafeMutablePointer<Float>) {
-        let (sh, sw) = geometry.stride, (ph, pw) = geometry.padding, (dh, dw) = geometry.dilation
-        for channel in 0..<groupChannels {
-            for i in 0..<kh { for j in 0..<kw {
-                let row = columns + ((channel * kh + i) * kw + j) * pixels
-                for oy in 0..<ho {
-                    let y = oy * sh - ph + i * dh
-                    if y < 0 || y >= h { continue }
-                    let target = image + (channel * h + y) * w, source = row + oy * wo
-                    for ox in 0..<wo {
-                        let x = ox * sw - pw + j * dw
-                        if x >= 0 && x < w { target[x] += source[ox] }
-                    }
-                }
-            } }
-        }
-    }
-
-    func withColumns(_ body: (UnsafeMutablePointer<Float>) -> Void) {
-        let columns = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(patch * pixels, 1))
-        defer { columns.deallocate() }
-        body(columns)
+extension Convolution2D {
+    /// The C kernels' description of this convolution on `input` with `filter` (shapes checked).
+    func kernelGeometry(input: [Int], filter: [Int]) -> ck_conv_geometry {
+        let output = outputShape(input: input, filter: filter)
+        return ck_conv_geometry(n: Int64(input[0]), c: Int64(input[1]), h: Int64(input[2]), w: Int64(input[3]),
+                                o: Int64(filter[0]), kh: Int64(filter[2]), kw: Int64(filter[3]),
+                                ho: Int64(output[2]), wo: Int64(output[3]),
+                                stride_h: Int64(stride.0), stride_w: Int64(stride.1), pad_h: Int64(padding.0), pad_w: Int64(padding.1),
+                                dilation_h: Int64(dilation.0), dilation_w: Int64(dilation.1), groups: Int64(groups))
     }
 }
 
 extension Tensor {
     /// Cross-correlation of `input` [N, C, H, W] with `filter` [O, C/groups, kH, kW] → [N, O, Hₒ, Wₒ].
     public static func conv2d(_ input: Tensor, filter: Tensor, geometry: Convolution2D) -> Tensor {
-        let plan = ConvolutionPlan(input: input.shape, filter: filter.shape, geometry: geometry)
+        var plan = geometry.kernelGeometry(input: input.shape, filter: filter.shape)
         let x = input.contiguous(), f = filter.contiguous()
-        let result = Tensor(uninitializedShape: [plan.n, plan.o, plan.ho, plan.wo])
-        let (px, pf, py) = (x.storage.base + x.offset, f.storage.base + f.offset, result.storage.base)
-        plan.withColumns { columns in
-            for image in 0..<plan.n { for group in 0..<plan.groups {
-                plan.im2col(px + (image * plan.c + group * plan.groupChannels) * plan.h * plan.w, columns)
-                ck_sgemm(Int64(plan.groupOutputs), Int64(plan.pixels), Int64(plan.patch), 1,
-                         pf + group * plan.groupOutputs * plan.patch, Int64(plan.patch), 1,
-                         columns, Int64(plan.pixels), 1, 0,
-                         py + (image * plan.o + group * plan.groupOutputs) * plan.pixels, Int64(plan.pixels))
-            } }
-        }
-        return result
+        let result = Tensor(uninitializedShape: geometry.outputShape(input: input.shape, filter: filter.shape))
+        ck_conv2d_forward(&plan, x.storage.base + x.offset, f.storage.base + f.offset, result.storage.base)
+        return withExtendedLifetime((x, f)) { result }
     }
 
     /// The adjoint of `conv2d` in its input: given ∂y [N, O, Hₒ, Wₒ], returns
     /// ∂x = Σ over windows of filterᵀ·∂y, with shape `inputShape`.
     public static func conv2dBackwardInput(_ outputGradient: Tensor, filter: Tensor, inputShape: [Int],
                                            geometry: Convolution2D) -> Tensor {
-        let plan = ConvolutionPlan(input: inputShape, filter: filter.shape, geometry: geometry)
-        precondition(outputGradient.shape == [plan.n, plan.o, plan.ho, plan.wo],
+        var plan = geometry.kernelGeometry(input: inputShape, filter: filter.shape)
+        precondition(outputGradient.shape == geometry.outputShape(input: inputShape, filter: filter.shape),
                      "conv2dBackwardInput: gradient \(outputGradient.shape) does not match input \(inputShape) and filter \(filter.shape)")
         let dy = outputGradient.contiguous(), f = filter.contiguous()
-        let result = Tensor.zeros(inputShape)
-        let (pdy, pf, pdx) = (dy.storage.base + dy.offset, f.storage.base + f.offset, result.storage.base)
-        plan.withColumns { columns in
-            for image in 0..<plan.n { for group in 0..<plan.groups {
-                ck_sgemm(Int64(plan.patch), Int64(plan.pixels), Int64(plan.groupOutputs), 1,
-                         pf + group * plan.groupOutputs * plan.patch, 1, Int64(plan.patch),
-                         pdy + (image * plan.o + group * plan.groupOutputs) * plan.pixels, Int64(plan.pixels), 1,
-                         0, columns, Int64(plan.pixels))
-                plan.col2im(columns, pdx + (image * plan.c + group * plan.groupChannels) * plan.h * plan.w)
-            } }
-        }
-        return result
+        let result = Tensor(uninitializedShape: inputShape)
+        ck_conv2d_backward_input(&plan, dy.storage.base + dy.offset, f.storage.base + f.offset, result.storage.base)
+        return withExtendedLifetime((dy, f)) { result }
     }
 
     /// The adjoint of `conv2d` in its filter: ∂w = Σₙ ∂yₙ · im2col(xₙ)ᵀ, with shape `filterShape`.
     public static func conv2dBackwardFilter(_ input: Tensor, outputGradient: Tensor, filterShape: [Int],
                                             geometry: Convolution2D) -> Tensor {
-        let plan = ConvolutionPlan(input: input.shape, filter: filterShape, geometry: geometry)
-        precondition(outputGradient.shape == [plan.n, plan.o, plan.ho, plan.wo],
+        var plan = geometry.kernelGeometry(input: input.shape, filter: filterShape)
+        precondition(outputGradient.shape == geometry.outputShape(input: input.shape, filter: filterShape),
                      "conv2dBackwardFilter: gradient \(outputGradient.shape) does not match input \(input.shape) and filter \(filterShape)")
         let x = input.contiguous(), dy = outputGradient.contiguous()
-        let result = Tensor.zeros(filterShape)
-        let (px, pdy, pdw) = (x.storage.base + x.offset, dy.storage.base + dy.offset, result.storage.base)
-        plan.withColumns { columns in
-            for image in 0..<plan.n { for group in 0..<plan.groups {
-                plan.im2col(px + (image * plan.c + group * plan.groupChannels) * plan.h * plan.w, columns)
-                ck_sgemm(Int64(plan.groupOutputs), Int64(plan.patch), Int64(plan.pixels), 1,
-                         pdy + (image * plan.o + group * plan.groupOutputs) * plan.pixels, Int64(plan.pixels), 1,
-                         columns, 1, Int64(plan.pixels),
-                         1, pdw + group * plan.groupOutputs * plan.patch, Int64(plan.patch))
-            } }
-        }
-        return result
+        let result = Tensor(uninitializedShape: filterShape)
+        ck_conv2d_backward_filter(&plan, x.storage.base + x.offset, dy.storage.base + dy.offset, result.storage.base)
+        return withExtendedLifetime((x, dy)) { result }
     }
 }

@@ -20,6 +20,11 @@ extension Tensor {
     public func sum(alongAxes axes: [Int]? = nil, keepingDimensions: Bool = false) -> Tensor {
         let reduced = reductionAxes(axes, op: "sum")
         let kept = keptShape(reducing: reduced)
+        if rank >= 2 && reduced == [0] + Array(2..<rank) && isContiguous {
+            // Per-channel sums of [N, C, …] (bias gradients): contiguous rows, vectorised.
+            let result = Tensor(shape: kept, scalars: ChannelLayout(shape, op: "sum").channelSums(self).map { Float($0) })
+            return keepingDimensions ? result : result.squeezed(axes: reduced)
+        }
         var accumulator = [Double](repeating: 0, count: Tensor.elementCount(kept))
         var outStrides = Tensor.contiguousStrides(for: kept)
         for axis in reduced { outStrides[axis] = 0 }

@@ -1,0 +1,145 @@
+// Convolution lowered to GEMM one image at a time (the column buffer of one image stays in the
+// L2 cache), with images spread over the thread pool.
+#include "CKernelsConvolution.h"
+#include "CKernels.h"
+#include <stdlib.h>
+#include <string.h>
+
+static int64_t patch(const ck_conv_geometry *g) { return (g->c / g->groups) * g->kh * g->kw; }
+static int64_t pixels(const ck_conv_geometry *g) { return g->ho * g->wo; }
+
+/// Unfolds one group of one image into columns [patch, ho·wo] (zeros where padded).
+static void im2col(const ck_conv_geometry *g, const float *image, float *columns) {
+    const int64_t channels = g->c / g->groups, p = pixels(g);
+    for (int64_t ch = 0; ch < channels; ch++)
+    for (int64_t i = 0; i < g->kh; i++)
+    for (int64_t j = 0; j < g->kw; j++) {
+        float *row = columns + ((ch * g->kh + i) * g->kw + j) * p;
+        for (int64_t oy = 0; oy < g->ho; oy++) {
+            const int64_t y = oy * g->stride_h - g->pad_h + i * g->dilation_h;
+            float *out = row + oy * g->wo;
+            if (y < 0 || y >= g->h) { memset(out, 0, sizeof(float) * g->wo); continue; }
+            const float *source = image + (ch * g->h + y) * g->w;
+            const int64_t offset = j * g->dilation_w - g->pad_w;
+            if (g->stride_w == 1) {
+                // Valid range of ox: 0 ≤ ox + offset < w.
+                int64_t first = offset < 0 ? -offset : 0, last = g->w - offset;
+                if (first > g->wo) first = g->wo;
+                if (last > g->wo) last = g->wo;
+                if (last < first) last = first;
+                memset(out, 0, sizeof(float) * first);
+                memcpy(out + first, source + first + offset, sizeof(float) * (last - first));
+                memset(out + last, 0, sizeof(float) * (g->wo - last));
+            } else {
+                for (int64_t ox = 0; ox < g->wo; ox++) {
+                    const int64_t x = ox * g->stride_w + offset;
+                    out[ox] = x >= 0 && x < g->w ? source[x] : 0.0f;
+                }
+            }
+        }
+    }
+}
+
+/// Adds columns [patch, ho·wo] back into one group of one image: the adjoint of im2col.
+static void col2im(const ck_conv_geometry *g, const float *columns, float *image) {
+    const int64_t channels = g->c / g->groups, p = pixels(g);
+    for (int64_t ch = 0; ch < channels; ch++)
+    for (int64_t i = 0; i < g->kh; i++)
+    for (int64_t j = 0; j < g->kw; j++) {
+        const float *row = columns + ((ch * g->kh + i) * g->kw + j) * p;
+        for (int64_t oy = 0; oy < g->ho; oy++) {
+            const int64_t y = oy * g->stride_h - g->pad_h + i * g->dilation_h;
+            if (y < 0 || y >= g->h) continue;
+            float *target = image + (ch * g->h + y) * g->w;
+            const float *source = row + oy * g->wo;
+            const int64_t offset = j * g->dilation_w - g->pad_w;
+            if (g->stride_w == 1) {
+                int64_t first = offset < 0 ? -offset : 0, last = g->w - offset;
+                if (last > g->wo) last = g->wo;
+                float *shifted = target + offset;
+                for (int64_t ox = first; ox < last; ox++) shifted[ox] += source[ox];
+            } else {
+                for (int64_t ox = 0; ox < g->wo; ox++) {
+                    const int64_t x = ox * g->stride_w + offset;
+                    if (x >= 0 && x < g->w) target[x] += source[ox];
+                }
+            }
+        }
+    }
+}
+
+typedef struct {
+    const ck_conv_geometry *g;
+    const float *a, *b;
+    float *out;
+    int64_t chunks;
+} conv_task;
+
+static void forward_image(void *context, int64_t image) {
+    const conv_task *t = context;
+    const ck_conv_geometry *g = t->g;
+    const int64_t k = patch(g), p = pixels(g), og = g->o / g->groups, cg = g->c / g->groups;
+    float *columns = malloc(sizeof(float) * (k * p > 0 ? k * p : 1));
+    for (int64_t group = 0; group < g->groups; group++) {
+        im2col(g, t->a + (image * g->c + group * cg) * g->h * g->w, columns);
+        ck_sgemm(og, p, k, 1.0f, t->b + group * og * k, k, 1, columns, p, 1, 0.0f,
+                 t->out + (image * g->o + group * og) * p, p);
+    }
+    free(columns);
+}
+
+void ck_conv2d_forward(const ck_conv_geometry *g, const float *x, const float *filter, float *y) {
+    conv_task task = {g, x, filter, y, 0};
+    ck_parallel_for(g->n, forward_image, &task);
+}
+
+static void backward_input_image(void *context, int64_t image) {
+    const conv_task *t = context;
+    const ck_conv_geometry *g = t->g;
+    const int64_t k = patch(g), p = pixels(g), og = g->o / g->groups, cg = g->c / g->groups;
+    float *columns = malloc(sizeof(float) * (k * p > 0 ? k * p : 1));
+    memset(t->out + image * g->c * g->h * g->w, 0, sizeof(float) * g->c * g->h * g->w);
+    for (int64_t group = 0; group < g->groups; group++) {
+        ck_sgemm(k, p, og, 1.0f, t->b + group * og * k, 1, k, t->a + (image * g->o + group * og) * p, p, 1,
+                 0.0f, columns, p);
+        col2im(g, columns, t->out + (image * g->c + group * cg) * g->h * g->w);
+    }
+    free(columns);
+}
+
+void ck_conv2d_backward_input(const ck_conv_geometry *g, const float *dy, const float *filter, float *dx) {
+    conv_task task = {g, dy, filter, dx, 0};
+    ck_parallel_for(g->n, backward_input_image, &task);
+}
+
+static void backward_filter_chunk(void *context, int64_t chunk) {
+    const conv_task *t = context;
+    const ck_conv_geometry *g = t->g;
+    const int64_t k = patch(g), p = pixels(g), og = g->o / g->groups, cg = g->c / g->groups;
+    const int64_t size = g->o * k;
+    float *partial = t->out + chunk * size;
+    memset(partial, 0, sizeof(float) * size);
+    const int64_t begin = g->n * chunk / t->chunks, end = g->n * (chunk + 1) / t->chunks;
+    float *columns = malloc(sizeof(float) * (k * p > 0 ? k * p : 1));
+    for (int64_t image = begin; image < end; image++)
+        for (int64_t group = 0; group < g->groups; group++) {
+            im2col(g, t->a + (image * g->c + group * cg) * g->h * g->w, columns);
+            ck_sgemm(og, k, p, 1.0f, t->b + (image * g->o + group * og) * p, p, 1, columns, 1, p, 1.0f,
+                     partial + group * og * k, k);
+        }
+    free(columns);
+}
+
+void ck_conv2d_backward_filter(const ck_conv_geometry *g, const float *x, const float *dy, float *dfilter) {
+    int64_t chunks = ck_num_threads();
+    if (chunks > g->n) chunks = g->n;
+    if (chunks < 1) chunks = 1;
+    const int64_t size = g->o * patch(g);
+    float *partials = malloc(sizeof(float) * size * chunks);
+    conv_task task = {g, x, dy, partials, chunks};
+    ck_parallel_for(chunks, backward_filter_chunk, &task);
+    memcpy(dfilter, partials, sizeof(float) * size);
+    for (int64_t chunk = 1; chunk < chunks; chunk++)
+        for (int64_t i = 0; i < size; i++) dfilter[i] += partials[chunk * size + i];
+    free(partials);
+}

@@ -1,0 +1,25 @@
+#ifndef CKERNELS_CONVOLUTION_H
+#define CKERNELS_CONVOLUTION_H
+#include <stdint.h>
+
+/// Geometry of a 2-D convolution on contiguous NCHW input [n, c, h, w] with filters
+/// [o, c/groups, kh, kw] and output [n, o, ho, wo].
+typedef struct {
+    int64_t n, c, h, w, o, kh, kw, ho, wo;
+    int64_t stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, groups;
+} ck_conv_geometry;
+
+/// y = conv2d(x, filter): im2col per image and group, then one GEMM; images are spread over
+/// the thread pool.
+void ck_conv2d_forward(const ck_conv_geometry *g, const float *x, const float *filter, float *y);
+
+/// dx = the adjoint of conv2d in its input: filterᵀ·dy per image, folded back by col2im.
+/// dx is overwritten.
+void ck_conv2d_backward_input(const ck_conv_geometry *g, const float *dy, const float *filter, float *dx);
+
+/// dfilter = Σ_images dy·im2col(x)ᵀ. Each thread sums a fixed contiguous range of images into
+/// its own buffer; the buffers are added in order, so the result depends only on the thread
+/// count (and equals the 1-thread result up to float reassociation). dfilter is overwritten.
+void ck_conv2d_backward_filter(const ck_conv_geometry *g, const float *x, const float *dy, float *dfilter);
+
+#endif
