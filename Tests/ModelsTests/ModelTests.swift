@@ -85,6 +85,11 @@ struct ModelForwardTests {
         var random = SplitMix64(seed: 3)
         let blocks: [(String, Layer)] = [
             ("mnist", MNISTResBlock(channels: 2, kernelSize: 3, residual: true, using: &random)),
+            ("mnist 1×1 conv shortcut, shortcut gating", MNISTResBlock(channels: 2, kernelSize: 3, residual: true, shortcut: .convolution1x1,
+                                                                      merge: .shortcutGating(gateBias: -1), using: &random)),
+            ("mnist projection, scaled", MNISTResBlock(channels: 2, kernelSize: 3, residual: true, shortcut: .projectionEverywhere,
+                                                       merge: .scaled(shortcut: 0.5, branch: 1), using: &random)),
+            ("dense span 2", DenseBlock(units: (0..<2).map { _ in DenseUnit(inputs: 2, configuration: DeepNetworkConfiguration(inputs: 2, outputs: 1, depth: 2, width: 2, nonlinearity: .tanh, normalization: .layer), initializer: .orthogonal(), using: &random) }, residual: true, scale: 0.5)),
             ("basic option A", BasicBlock(inputs: 2, outputs: 4, stride: 2, using: &random)),
             ("basic option B", BasicBlock(inputs: 2, outputs: 4, stride: 2, shortcut: .projection, using: &random)),
             ("full pre-activation", BasicBlock(inputs: 2, outputs: 4, stride: 2, shortcut: .projection, placement: .fullPreActivation, using: &random)),
@@ -101,7 +106,8 @@ struct ModelForwardTests {
             // finite-difference step, while gradients still flow through the batch statistics.
             for layer in block.namedLayers.map(\.1) { (layer as? BatchNorm)?.bias?.value = Tensor(shape: [(layer as! BatchNorm).channels], repeating: 4) }
             let channels = block is PreActBottleneck || block is Bottleneck ? 4 : 2
-            let x = Parameter(Tensor.randomNormal([3, channels, 4, 4], using: &random) + 3)
+            let shape = block is DenseBlock ? [3, 2] : [3, channels, 4, 4]
+            let x = Parameter(Tensor.randomNormal(shape, using: &random) + 3)
             let report = checkGradient(of: {
                 var context = ForwardContext.training()
                 return block(x.variable, &context)

@@ -51,6 +51,16 @@ struct LayerGradientTests {
         }
     }
 
+    @Test func poolingFlattenSequentialIdentity() {
+        var random = SplitMix64(seed: 12)
+        let x = Tensor(shape: [2, 2, 4, 4], scalars: (0..<64).map { Float($0) * 0.1 }.shuffled(using: &random))
+        for layer in [AvgPool2d(kernel: 2), MaxPool2d(kernel: 2), GlobalAvgPool2d(), Flatten(), Identity(),
+                      Sequential(AvgPool2d(kernel: 2, stride: 1), Flatten(), Linear(18, 3, using: &random))] as [Layer] {
+            let report = checkLayer(layer, input: x)
+            #expect(report.passed, "\(type(of: layer)): \(report)")
+        }
+    }
+
     @Test func shortcutsAndBlocks() {
         var random = SplitMix64(seed: 5)
         let x = Tensor.randomNormal([2, 4, 4, 4], using: &random)
