@@ -42,6 +42,10 @@ public struct DeepNetworkConfiguration: Sendable {
     public var weightInitializer: Initializer
     /// Biases: N(0, σ²) with this σ (0 for zero biases).
     public var biasStandardDeviation: Float
+    /// Convolutional units: 3×3 convolutions (padding 1) on `width` channels of [N, C, H, W]
+    /// images, BatchNorm2d, and global average pooling before the head; `inputs` is then the
+    /// number of input channels. Layer normalisation is for dense nets only.
+    public var convolutional = false
 
     public init(inputs: Int, outputs: Int, depth: Int, width: Int, nonlinearity: Nonlinearity = .relu,
                 normalization: FeatureNormalization = .none, shortcutSpan: Int? = nil, residualScale: Float = 1,
@@ -53,18 +57,32 @@ public struct DeepNetworkConfiguration: Sendable {
     }
 }
 
-/// One hidden layer u(x) = act(norm(W·x + b)).
+/// One hidden layer u(x) = act(norm(W·x + b)), W a matrix or a 3×3 convolution.
 public final class DenseUnit: Layer {
-    public let linear: Linear
+    /// The Linear (or, in convolutional networks, Conv2d) map.
+    public let linear: Layer
+    /// Its weight and bias.
+    public var weight: Parameter { linear.ownParameters[0].1 }
+    public var bias: Parameter { linear.ownParameters[1].1 }
     public let norm: Layer?
     public let nonlinearity: Nonlinearity
 
     init(inputs: Int, configuration c: DeepNetworkConfiguration, initializer: Initializer, using random: inout SplitMix64) {
-        linear = Linear(inputs, c.width, weightInitializer: initializer, using: &random)
-        linear.bias!.value = Tensor.randomNormal([c.width], standardDeviation: c.biasStandardDeviation, using: &random)
+        let map: Layer
+        if c.convolutional {
+            let conv = Conv2d(inputs, c.width, kernelSize: 3, padding: 1, weightInitializer: initializer, using: &random)
+            conv.bias!.value = Tensor.randomNormal([c.width], standardDeviation: c.biasStandardDeviation, using: &random)
+            map = conv
+        } else {
+            let dense = Linear(inputs, c.width, weightInitializer: initializer, using: &random)
+            dense.bias!.value = Tensor.randomNormal([c.width], standardDeviation: c.biasStandardDeviation, using: &random)
+            map = dense
+        }
+        linear = map
+        precondition(!(c.convolutional && c.normalization == .layer), "DeepNetwork: layer normalisation is for dense networks")
         switch c.normalization {
         case .none: norm = nil
-        case .batch: norm = BatchNorm1d(c.width)
+        case .batch: norm = c.convolutional ? BatchNorm2d(c.width) : BatchNorm1d(c.width)
         case .layer: norm = LayerNorm([c.width])
         }
         nonlinearity = c.nonlinearity
@@ -132,7 +150,8 @@ public final class DeepNetwork: Layer, ResidualNetwork {
     }
 
     public override func forward(_ x: Variable, _ context: inout ForwardContext) -> Variable {
-        output(blocks(input(x, &context), &context), &context)
+        let features = blocks(input(x, &context), &context)
+        return output(configuration.convolutional ? globalAvgPool2d(features) : features, &context)
     }
 
     /// The representation after the input unit and after every block, in order: f₀, f₁, …, f_L.

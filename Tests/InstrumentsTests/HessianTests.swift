@@ -208,9 +208,9 @@ struct HessianTests {
         func spectrum(depth: Int, span: Int?) -> HessianSpectrum {
             let net = DeepNetwork(DeepNetworkConfiguration(inputs: 2, outputs: 1, depth: depth, width: 2, nonlinearity: .linear,
                                                            shortcutSpan: span, weightInitializer: .constant(0)), seed: 17)
-            let weights = (0..<net.residualBlocks.count).flatMap { b in Fixture.units(net, block: b).map(\.linear.weight) }
+            let weights = (0..<net.residualBlocks.count).flatMap { b in Fixture.units(net, block: b).map(\.weight) }
             var random = SplitMix64(seed: 20)
-            for p in [net.input.linear.weight, net.output.weight] { p.value = Tensor.randomNormal(p.value.shape, using: &random) }
+            for p in [net.input.weight, net.output.weight] { p.value = Tensor.randomNormal(p.value.shape, using: &random) }
             let x = Fixture.batch(4, 2, seed: 18), target = Fixture.batch(4, 1, seed: 19)
             return HessianSpectrum(HessianVectorProducts(parameters: weights) {
                 var context = ForwardContext.evaluation

@@ -149,7 +149,7 @@ struct EffectiveDepthTests {
         let x = Fixture.batch(2, 3, seed: 15), target = Fixture.batch(2, 2, seed: 16)
         let shares = measureBranchShares(of: net, estimator: .exact, forward: Fixture.regressionLoss(net, input: x, target: target))
         let expected = (0..<3).map { b -> Double in
-            let w = Fixture.units(net, block: b)[0].linear.weight.value.scalars.reduce(0) { $0 + Double($1) * Double($1) }
+            let w = Fixture.units(net, block: b)[0].weight.value.scalars.reduce(0) { $0 + Double($1) * Double($1) }
             return w / (w + 4)
         }
         #expect(relativeError(shares, expected) < 1e-5)

@@ -116,6 +116,18 @@ struct ModelForwardTests {
         }
     }
 
+    @Test func convolutionalDeepNetwork() {
+        var configuration = DeepNetworkConfiguration(inputs: 3, outputs: 4, depth: 4, width: 5, nonlinearity: .crelu,
+                                                     normalization: .batch, shortcutSpan: 2, weightInitializer: .looksLinear())
+        configuration.convolutional = true
+        let network = DeepNetwork(configuration, seed: 2)
+        var random = SplitMix64(seed: 3)
+        var context = ForwardContext.training()
+        #expect(network(Variable(Tensor.randomNormal([2, 3, 6, 6], using: &random)), &context).shape == [2, 4])
+        #expect(network.namedParameters.map(\.0).contains("blocks.1.units.1.linear.weight"))
+        #expect(network.residualBlocks.count == 2)
+    }
+
     @Test func deepNetworkGroupsLayersBySpan() {
         let plain = DeepNetwork(DeepNetworkConfiguration(inputs: 1, outputs: 1, depth: 7, width: 5))
         #expect(plain.residualBlocks.count == 7 && plain.residualBlocks.allSatisfy { !$0.hasShortcut })
