@@ -30,7 +30,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Datasets", dependencies: ["Tape", "CZlib"]),
         .executableTarget(name: "lab", dependencies: ["Tape", "NN", "Models", "Training", "SafeTensors", "Datasets"]),
-        .executableTarget(name: "bench", dependencies: ["Tape", "CKernels"], path: "Benchmarks/bench"),
+        .executableTarget(name: "bench", dependencies: ["Tape", "CKernels", "NN", "Models"], path: "Benchmarks/bench"),
         .testTarget(name: "TapeTests", dependencies: ["Tape"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models"], resources: [.copy("Fixtures")]),

@@ -6,7 +6,7 @@ import CKernels
 import Glibc
 
 /// Every suite, in the order they run.
-let suites: [Suite] = [sgemmSuite]
+let suites: [Suite] = [sgemmSuite, convolutionSuite, tapeSuite, modelSuite]
 
 let usage = """
     usage: bench [--json] [--filter NAME] [--threads N] [--quick] [--help]
@@ -93,6 +93,17 @@ func main() {
     for suite in suites {
         for measure in suite(config) where selected(measure) {
             report.line(run(measure, timing: timing), peak: peaks[measure.threads])
+        }
+    }
+    if selected(Measure(name: "peak-rss-mnist-resnet-train", threads: allThreads, flops: 0) { {} }) {
+        ck_set_num_threads(Int32(allThreads))
+        let batch = options.quick ? 32 : 256
+        let bytes = peakResidentMemory(batch: batch, steps: options.quick ? 1 : 3)
+        let name = "peak-rss-mnist-resnet-train-b\(batch)"
+        if options.json {
+            print("{\"name\": \(jsonString(name)), \"threads\": \(allThreads), \"peak_rss_bytes\": \(bytes)}")
+        } else {
+            print(name + ": " + fixed(Double(bytes) / 1_048_576, 1) + " MiB (process peak)")
         }
     }
     // On a shared machine another process can take a core while the peak is measured; a second
