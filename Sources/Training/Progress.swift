@@ -30,7 +30,7 @@ public struct ProgressReporter {
             fflush(nil)
         } else if elapsed - lastLine >= lineInterval || step == steps {
             lastLine = elapsed
-            print(summary)
+            printLine(summary)
         }
     }
 
@@ -39,6 +39,12 @@ public struct ProgressReporter {
         if isTerminal { print("") }
         lastLine = -Double.infinity
     }
+}
+
+/// Prints a line and flushes it at once, so logs written to files or pipes show progress live.
+public func printLine(_ text: String) {
+    print(text)
+    fflush(nil)
 }
 
 /// Formats with a fixed number of decimals.

@@ -20,7 +20,7 @@ func trainCommand(_ arguments: Arguments) throws {
         let configuration = try TrainingConfiguration(metadata: checkpoint.metadata)
         let (train, test) = try loadSplits(configuration.dataset, data)
         trainer = try Trainer.resume(from: checkpoint, train: train, test: test)
-        print("resuming \(configuration.model) on \(configuration.dataset.rawValue) at epoch \(trainer.epoch + 1), step \(trainer.position)")
+        printLine("resuming \(configuration.model) on \(configuration.dataset.rawValue) at epoch \(trainer.epoch + 1), step \(trainer.position)")
     } else {
         runDirectory = try arguments.required("out")
         guard let datasetName = DatasetName(rawValue: try arguments.required("dataset")) else {
@@ -45,7 +45,7 @@ func trainCommand(_ arguments: Arguments) throws {
         try RunFiles.makeDirectory(runDirectory)
         let (train, test) = try loadSplits(datasetName, data)
         trainer = try Trainer(configuration, train: train, test: test)
-        print("training \(configuration.model) (\(trainer.model.parameterCount) parameters) on \(datasetName.rawValue): "
+        printLine("training \(configuration.model) (\(trainer.model.parameterCount) parameters) on \(datasetName.rawValue): "
               + "\(trainer.train.count) training and \(trainer.test.count) test images, \(configuration.epochs) epochs of \(trainer.batchesPerEpoch) steps")
     }
     try runTraining(trainer, runDirectory: runDirectory)
@@ -76,7 +76,7 @@ func runTraining(_ trainer: Trainer, runDirectory: String) throws {
             if Interrupt.isRequested {
                 progress.finishEpoch()
                 try trainer.checkpoint().write(to: checkpointPath)
-                print("interrupted: checkpoint written to \(checkpointPath) at epoch \(trainer.epoch + 1), step \(trainer.position); "
+                printLine("interrupted: checkpoint written to \(checkpointPath) at epoch \(trainer.epoch + 1), step \(trainer.position); "
                       + "continue with: lab train --resume \(runDirectory)")
                 throw ExitRequest(status: 130)
             }
@@ -88,7 +88,7 @@ func runTraining(_ trainer: Trainer, runDirectory: String) throws {
         try metrics.append(epoch: epoch + 1, step: trainer.globalStep, train: train, test: test, learningRate: learningRate,
                            seconds: seconds, imagesPerSecond: Double(images) / Swift.max(seconds, 1e-9))
         try trainer.checkpoint().write(to: checkpointPath)
-        print("epoch \(epoch + 1)/\(configuration.epochs): train loss \(format(train.loss, 4)) acc \(format(train.accuracy * 100, 2))% | "
+        printLine("epoch \(epoch + 1)/\(configuration.epochs): train loss \(format(train.loss, 4)) acc \(format(train.accuracy * 100, 2))% | "
               + "test loss \(format(test.loss, 4)) acc \(format(test.accuracy * 100, 2))% | \(duration(seconds))")
     }
     try writeCurves(metrics, to: runDirectory + "/curves.svg", title: "\(configuration.model) on \(configuration.dataset.rawValue)")
