@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "Instruments", dependencies: ["Models"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Datasets", dependencies: ["Tape", "CZlib"]),
-        .executableTarget(name: "lab", dependencies: ["Tape", "NN", "Models", "Training", "SafeTensors", "Datasets"]),
+        .executableTarget(name: "lab", dependencies: ["Tape", "NN", "Models", "Training", "SafeTensors", "Datasets", "Instruments", "Plot"]),
         .executableTarget(name: "bench", dependencies: ["Tape", "CKernels", "NN", "Models"], path: "Benchmarks/bench"),
         .testTarget(name: "TapeTests", dependencies: ["Tape"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),

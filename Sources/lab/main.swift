@@ -18,6 +18,8 @@ commands:
   train   --resume RUN_DIR [--data DIR]
   eval    --model M --weights W.safetensors --dataset D [--limit N --data DIR]
 
+  experiment list | NAME [--quick] [--out DIR] [--seeds N]
+
 data sets: mnist, fashion-mnist, cifar10, cifar100; data from --data DIR, $TAPE_DATA or ../shared/data
 """
 
@@ -44,6 +46,8 @@ func run(_ command: String, _ rest: [String]) throws {
                                    flagOptions: ["no-augment"]))
     case "eval":
         try evalCommand(Arguments(rest, valueOptions: ["model", "weights", "dataset", "limit", "data"], flagOptions: []))
+    case "experiment":
+        try experimentCommand(Arguments(rest, valueOptions: ["out", "seeds"], flagOptions: ["quick"]))
     case "help", "--help", "-h":
         print(usage)
     default:

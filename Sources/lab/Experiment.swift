@@ -1,0 +1,92 @@
+import Plot
+import Training
+
+/// What every experiment is given.
+struct ExperimentOptions {
+    var quick: Bool
+    var outputDirectory: String
+    var seeds: [UInt64]
+}
+
+/// A named, seeded study with the claim it tests. `run` writes DIR/NAME.csv, SVG plots and
+/// DIR/NAME.md.
+struct Experiment: Sendable {
+    let name: String
+    let claim: String
+    let run: @Sendable (ExperimentOptions) throws -> Void
+}
+
+/// Every experiment `lab experiment NAME` knows, in the order of the issue.
+let experiments: [Experiment] = [shatteringExperiment, explodingExperiment]
+
+/// Accumulates an experiment's outputs and writes them atomically.
+struct ExperimentWriter {
+    let name: String
+    let directory: String
+    var csvRows: [String] = []
+    var markdown: [String] = []
+
+    init(name: String, directory: String, csvHeader: String) throws {
+        self.name = name
+        self.directory = directory
+        try RunFiles.makeDirectory(directory)
+        csvRows = [csvHeader]
+    }
+
+    mutating func row(_ fields: [CustomStringConvertible]) { csvRows.append(fields.map { "\($0)" }.joined(separator: ",")) }
+    mutating func text(_ line: String = "") { markdown.append(line) }
+
+    func write(_ figure: Figure, suffix: String) throws -> String {
+        let file = "\(name)-\(suffix).svg"
+        do { try figure.write(to: directory + "/" + file) } catch { throw LabError("\(error)") }
+        return file
+    }
+
+    func finish() throws {
+        try RunFiles.writeAtomically(csvRows.joined(separator: "\n") + "\n", to: directory + "/\(name).csv")
+        try RunFiles.writeAtomically(markdown.joined(separator: "\n") + "\n", to: directory + "/\(name).md")
+    }
+}
+
+/// Mean and sample standard deviation.
+func meanAndSpread(_ values: [Double]) -> (mean: Double, spread: Double) {
+    guard !values.isEmpty else { return (.nan, .nan) }
+    let mean = values.reduce(0, +) / Double(values.count)
+    guard values.count > 1 else { return (mean, 0) }
+    let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
+    return (mean, variance.squareRoot())
+}
+
+func formatted(_ value: Double, _ decimals: Int = 3) -> String {
+    value.isFinite ? format(Float(value), decimals) : "\(value)"
+}
+
+/// Scientific notation for wide-ranging values (GSC).
+func scientific(_ value: Double) -> String {
+    guard value.isFinite, value > 0 else { return "\(value)" }
+    var exponent = 0, mantissa = value
+    while mantissa >= 10 { mantissa /= 10; exponent += 1 }
+    while mantissa < 1 { mantissa *= 10; exponent -= 1 }
+    return format(Float(mantissa), 2) + "e" + (exponent >= 0 ? "+" : "") + "\(exponent)"
+}
+
+/// `lab experiment list | NAME [--quick] [--out DIR] [--seeds N]`.
+func experimentCommand(_ arguments: Arguments) throws {
+    guard let name = arguments.positional.first else {
+        throw LabError("usage: lab experiment list | NAME [--quick] [--out DIR] [--seeds N]", usage: true)
+    }
+    if name == "list" {
+        for experiment in experiments { print(experiment.name.padding(20) + experiment.claim) }
+        return
+    }
+    guard let experiment = experiments.first(where: { $0.name == name }) else {
+        throw LabError("unknown experiment '\(name)' (known: \(experiments.map(\.name).joined(separator: ", ")))")
+    }
+    let seedCount = try arguments.integer("seeds", default: 3)
+    guard seedCount >= 1 else { throw LabError("--seeds must be at least 1") }
+    let options = ExperimentOptions(quick: arguments.flag("quick"), outputDirectory: arguments.value("out") ?? "experiments",
+                                    seeds: (0..<UInt64(seedCount)).map { $0 })
+    let start = now()
+    try experiment.run(options)
+    printLine("\(name): wrote \(options.outputDirectory)/\(name).csv, .md and plots in \(duration(now() - start))")
+}
