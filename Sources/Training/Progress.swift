@@ -84,6 +84,11 @@ public enum Interrupt {
     static let requested = Atomic<Bool>(false)
 
     public static func install() {
+        // A parent may have left SIGINT blocked (the mask survives exec): unblock it.
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        sigaddset(&mask, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &mask, nil)
         signal(SIGINT) { _ in
             if Interrupt.requested.exchange(true, ordering: .relaxed) { _exit(130) }
         }
