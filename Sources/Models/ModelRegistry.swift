@@ -17,6 +17,19 @@ public enum ModelRegistry {
         public let inputShape: [Int]
         public let classes: Int
         public let summary: String
+
+        /// Why images of shape [C, H, W] do not fit this model, or nil when they do. The MNIST
+        /// models (the seed ResNet's 28×28 pool, the dense highway nets) need exactly
+        /// `inputShape`; the convolutional nets pool globally and take any size from 8×8.
+        public func mismatch(imageShape shape: [Int]) -> String? {
+            guard shape.count == 3, shape[0] == inputShape[0] else {
+                return "\(name) takes [\(inputShape[0]), H, W] images, not \(shape)"
+            }
+            let exactSize = name.hasPrefix("mnist") || name.contains("-mnist-")
+            if exactSize && shape != inputShape { return "\(name) takes \(inputShape) images, not \(shape)" }
+            if !exactSize && (shape[1] < 8 || shape[2] < 8) { return "\(name) needs images of at least 8×8, not \(shape)" }
+            return nil
+        }
     }
 
     public static let cifarDepths = [20, 32, 44, 56, 110, 1202]

@@ -47,11 +47,8 @@ public final class Trainer {
         try configuration.validate()
         self.configuration = configuration
         let entry = try ModelRegistry.entry(named: configuration.model)
-        guard entry.inputShape == [train.channels, train.height, train.width] || !(entry.name.contains("mnist")) else {
-            throw TrainingError("\(entry.name) takes \(entry.inputShape) images but \(configuration.dataset.rawValue) has [\(train.channels), \(train.height), \(train.width)]")
-        }
-        guard entry.inputShape[0] == train.channels else {
-            throw TrainingError("\(entry.name) takes \(entry.inputShape[0])-channel images but \(configuration.dataset.rawValue) has \(train.channels)")
+        if let mismatch = entry.mismatch(imageShape: [train.channels, train.height, train.width]) {
+            throw TrainingError("\(configuration.dataset.rawValue) does not fit: \(mismatch)")
         }
         guard train.classCount <= entry.classes else {
             throw TrainingError("\(entry.name) has \(entry.classes) outputs but \(configuration.dataset.rawValue) has \(train.classCount) classes")

@@ -43,15 +43,11 @@ func readImages(_ file: SafeTensorsFile, path: String, entry: ModelRegistry.Entr
     guard let images = file["images"] else { throw LabError("\(path) has no tensor 'images' (found: \(file.names.joined(separator: ", ")))") }
     guard images.dtype == .float32 else { throw LabError("\(path): 'images' must be F32, found \(images.dtype.rawValue)") }
     let shape = images.shape
-    guard shape.count == 4, shape[0] > 0, shape[1] == entry.inputShape[0] else {
+    guard shape.count == 4, shape[0] > 0 else {
         throw LabError("\(path): 'images' has shape \(shape); \(entry.name) needs [N, \(entry.inputShape[0]), H, W] with N ≥ 1")
     }
-    let exactSize = entry.name.hasPrefix("mnist") || entry.name.contains("-mnist-")
-    if exactSize && Array(shape[2...]) != Array(entry.inputShape[1...]) {
-        throw LabError("\(path): 'images' has shape \(shape); \(entry.name) needs images of \(entry.inputShape[1])×\(entry.inputShape[2])")
-    }
-    if !exactSize && (shape[2] < 8 || shape[3] < 8) {
-        throw LabError("\(path): images of \(shape[2])×\(shape[3]) are too small for \(entry.name) (at least 8×8)")
+    if let mismatch = entry.mismatch(imageShape: Array(shape.dropFirst())) {
+        throw LabError("\(path): 'images' has shape \(shape): \(mismatch)")
     }
     return Tensor(shape: shape, scalars: images.floats())
 }

@@ -111,7 +111,7 @@ struct ModelForwardTests {
             let report = checkGradient(of: {
                 var context = ForwardContext.training()
                 return block(x.variable, &context)
-            }, parameters: [x] + block.parameters, tolerance: 5e-3, maxElementsPerInput: 16)
+            }, parameters: [x] + block.parameters, maxElementsPerInput: 16)
             #expect(report.passed, "\(name): \(report)")
         }
     }
@@ -196,4 +196,17 @@ func emptyNetworkLoss(_ x: Variable) -> Variable {
     for block in model.residualBlocks { block.isBranchEnabled = false }
     var context = ForwardContext.training()
     return model(x, &context).sum()
+}
+
+@Suite("Registry input checks")
+struct RegistryInputTests {
+    @Test func imageShapesAreCheckedPerModel() throws {
+        let seed = try ModelRegistry.entry(named: "mnist-resnet"), cifar = try ModelRegistry.entry(named: "resnet20")
+        #expect(seed.mismatch(imageShape: [1, 28, 28]) == nil)
+        #expect(seed.mismatch(imageShape: [1, 32, 32]) != nil)
+        #expect(seed.mismatch(imageShape: [3, 28, 28]) != nil)
+        #expect(cifar.mismatch(imageShape: [3, 64, 48]) == nil)
+        #expect(cifar.mismatch(imageShape: [3, 4, 4])?.contains("8×8") == true)
+        #expect(cifar.mismatch(imageShape: [1, 32, 32]) != nil)
+    }
 }

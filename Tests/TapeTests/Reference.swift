@@ -4,7 +4,7 @@
 enum Reference {
     static func conv2d(_ x: Tensor, _ w: Tensor, stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int),
                        groups: Int) -> [Double] {
-        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (n, h, wd) = (x.shape[0], x.shape[2], x.shape[3])
         let (o, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
         let ho = (h + 2 * padding.0 - dilation.0 * (kh - 1) - 1) / stride.0 + 1
         let wo = (wd + 2 * padding.1 - dilation.1 * (kw - 1) - 1) / stride.1 + 1
@@ -21,7 +21,6 @@ enum Reference {
             } } }
             out.append(total)
         } } } }
-        _ = c
         return out
     }
 

@@ -80,7 +80,6 @@ struct TensorTests {
         #expect(x.sum(alongAxes: [1], keepingDimensions: true).shape == [2, 1])
         #expect(x.max(alongAxes: [-1]).scalars == [2, 5])
         #expect(x.mean().scalar == 2.5)
-        #expect(Tensor.zeros([2, 3]).unbroadcasted(to: [3]).shape == [3])
     }
 
     @Test func matmulMatchesNaiveProductOnViews() {

@@ -112,7 +112,7 @@ extension Variable {
             let wantedGradients = zip(wanted, slots).map { variable, slot -> Variable? in
                 if let parameter = variable.parameter {
                     let parts = result.leaves.filter { $0.0 === parameter }.map(\.1)
-                    return parts.isEmpty ? nil : withGradientRecording(createGraph) { parts.dropFirst().reduce(parts[0], +) }
+                    return parts.isEmpty ? nil : withPullbackContext(recording: createGraph) { parts.dropFirst().reduce(parts[0], +) }
                 }
                 return slot.flatMap { result.wanted[$0] }
             }

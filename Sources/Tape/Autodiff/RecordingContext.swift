@@ -15,14 +15,6 @@ public func withoutGradient<R>(_ body: () throws -> R) rethrows -> R {
     return try RecordingContext.$current.withValue(context, operation: body)
 }
 
-/// Runs `body` with recording on or off.
-func withGradientRecording<R>(_ enabled: Bool, _ body: () throws -> R) rethrows -> R {
-    var context = RecordingContext.current
-    if context.gradientsEnabled == enabled { return try body() }
-    context.gradientsEnabled = enabled
-    return try RecordingContext.$current.withValue(context, operation: body)
-}
-
 /// Runs a pullback: recording on or off, and anomaly checks of its inner ops off (the backward
 /// pass checks the pullback's results and names the op it belongs to).
 func withPullbackContext<R>(recording enabled: Bool, _ body: () throws -> R) rethrows -> R {

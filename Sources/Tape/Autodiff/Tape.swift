@@ -32,9 +32,6 @@ public final class Tape: @unchecked Sendable {
     /// The number of recorded ops.
     public var count: Int { entries.count }
 
-    /// The names of the recorded ops, in execution order.
-    public var opNames: [String] { entries.map { "\($0.name)" } }
-
     func resolve(_ slot: Int) -> (tape: Tape, slot: Int) {
         var (tape, slot) = (self, slot)
         while let merged = tape.mergedInto { (tape, slot) = (merged.tape, slot + merged.slotOffset) }

@@ -58,15 +58,4 @@ extension Tensor {
         }
         return keepingDimensions ? result : result.squeezed(axes: reduced)
     }
-
-    /// Reduces a tensor that was broadcast from `target` back to `target` by summing the
-    /// broadcast axes: the adjoint of `broadcasted(to:)`.
-    public func unbroadcasted(to target: [Int]) -> Tensor {
-        if shape == target { return self }
-        let lead = rank - target.count
-        precondition(lead >= 0, "unbroadcast: shape \(shape) cannot reduce to \(target)")
-        var axes = Array(0..<lead)
-        for axis in 0..<target.count where target[axis] == 1 && shape[lead + axis] != 1 { axes.append(lead + axis) }
-        return sum(alongAxes: axes, keepingDimensions: true).reshaped(to: target)
-    }
 }

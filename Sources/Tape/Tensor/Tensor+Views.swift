@@ -46,9 +46,6 @@ public struct ResolvedSlice: Sendable, Hashable {
             }
         }
     }
-
-    /// The shape of the strided window before removing `.index` axes.
-    public var windowShape: [Int] { counts }
 }
 
 extension Tensor {

@@ -98,12 +98,7 @@ public struct Tensor: @unchecked Sendable {
     }
 
     /// This tensor with contiguous row-major storage: itself when already contiguous, else a copy.
-    public func contiguous() -> Tensor {
-        if isContiguous { return self }
-        var result = Tensor(uninitializedShape: shape)
-        result.assign(from: self)
-        return result
-    }
+    public func contiguous() -> Tensor { isContiguous ? self : contiguousCopy() }
 
     /// Copies the elements of `source` (same shape) into this tensor's storage.
     mutating func assign(from source: Tensor) {

@@ -54,7 +54,7 @@ public func checkGradient(of function: () -> Variable, parameters: [Parameter], 
     let inputs = parameters.map(\.value)
     defer { for (parameter, value) in zip(parameters, inputs) { parameter.value = value } }
     let output = function()
-    let cotangent = randomTensor(output.shape, using: &random)
+    let cotangent = Tensor.randomNormal(output.shape, using: &random)
     let tapeGradients = output.gradients(withRespectTo: parameters.map(\.variable), seed: cotangent).map(\.value.scalars)
     let scale = Swift.max(tapeGradients.joined().map { Double(Swift.abs($0)) }.max() ?? 0, 1e-6)
 
@@ -92,7 +92,7 @@ public func checkGradient(of function: () -> Variable, parameters: [Parameter], 
     }
 
     // Dot-product test along one random unit direction through all inputs at once.
-    let directions = inputs.map { randomTensor($0.shape, using: &random) }
+    let directions = inputs.map { Tensor.randomNormal($0.shape, using: &random) }
     let norm = directions.map { $0.scalars.reduce(0.0) { $0 + Double($1) * Double($1) } }.reduce(0, +).squareRoot()
     let unit = directions.map { $0 * Float(1 / Swift.max(norm, 1e-12)) }
     let h = step * Swift.max(1, inputs.map { $0.scalars.map { Swift.abs($0) }.max() ?? 0 }.max() ?? 0)
@@ -119,18 +119,13 @@ public func checkSecondGradient(of function: ([Variable]) -> Variable, at inputs
 public func checkSecondGradient(of function: () -> Variable, parameters: [Parameter], seed: UInt64 = 1,
                                 tolerance: Double = 5e-3, step: Float = 4e-3, maxElementsPerInput: Int = 24) -> GradientCheckReport {
     var random = SplitMix64(seed: seed ^ 0x5EC0_4D)
-    let cotangent = randomTensor(withoutGradient { function() }.shape, using: &random)
+    let cotangent = Tensor.randomNormal(withoutGradient { function() }.shape, using: &random)
     let firstGradient: () -> Variable = {
         let gradients = function().gradients(withRespectTo: parameters.map(\.variable), seed: cotangent, createGraph: true)
         return Variable.concatenated(gradients.map { $0.reshaped(to: [-1]) }, axis: 0)
     }
     return checkGradient(of: firstGradient, parameters: parameters, seed: seed, tolerance: tolerance, step: step,
                          maxElementsPerInput: maxElementsPerInput)
-}
-
-/// Standard-normal entries (a random cotangent or direction).
-func randomTensor(_ shape: [Int], using random: inout SplitMix64) -> Tensor {
-    Tensor(shape: shape, scalars: (0..<Tensor.elementCount(shape)).map { _ in random.nextNormal() })
 }
 
 extension Tensor {
