@@ -210,3 +210,13 @@ struct RegistryInputTests {
         #expect(cifar.mismatch(imageShape: [1, 32, 32]) != nil)
     }
 }
+
+@Suite("Determinism")
+struct DeterminismTests {
+    @Test(arguments: ["mnist-resnet", "resnet20", "preact-resnet110", "highway-mnist-10"])
+    func sameSeedSameModel(name: String) throws {
+        let a = try ModelRegistry.make(name, seed: 7), b = try ModelRegistry.make(name, seed: 7), c = try ModelRegistry.make(name, seed: 8)
+        #expect(a.parameters.map(\.value) == b.parameters.map(\.value))
+        #expect(a.parameters.map(\.value) != c.parameters.map(\.value))
+    }
+}
