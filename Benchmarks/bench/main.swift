@@ -103,7 +103,7 @@ func main() {
         if options.json {
             print("{\"name\": \(jsonString(name)), \"threads\": \(allThreads), \"peak_rss_bytes\": \(bytes)}")
         } else {
-            print(name + ": " + fixed(Double(bytes) / 1_048_576, 1) + " MiB (process peak)")
+            print(name + ": " + fixed(Double(bytes) / 1_048_576, 1) + " MiB (peak resident set of the process during training)")
         }
     }
     // On a shared machine another process can take a core while the peak is measured; a second

@@ -49,4 +49,12 @@ void ck_pack_b_portable(int64_t nc, int64_t kc, const float *B, int64_t rs, int6
 // (the pool has > 1 thread and the caller is not already inside a region); else 0.
 int ck_pool_can_split(void);
 
+// Direct 3×3 convolution (convolution3x3.c): 1 when g is a 3×3 convolution with stride 1,
+// padding 1, no dilation and one group (output size = input size), which these handle.
+#include "CKernelsConvolution.h"
+int ck_conv2d_is_direct_3x3(const ck_conv_geometry *g);
+void ck_conv2d_direct_3x3_forward(const ck_conv_geometry *g, const float *x, const float *filter, float *y);
+void ck_conv2d_direct_3x3_backward_input(const ck_conv_geometry *g, const float *dy, const float *filter, float *dx);
+void ck_conv2d_direct_3x3_backward_filter(const ck_conv_geometry *g, const float *x, const float *dy, float *dfilter);
+
 #endif

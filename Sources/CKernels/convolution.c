@@ -1,7 +1,9 @@
 // Convolution lowered to GEMM one image at a time (the column buffer of one image stays in the
-// L2 cache), with images spread over the thread pool.
+// L2 cache), with images spread over the thread pool. 3×3 convolutions with stride 1 and
+// padding 1 take the direct path of convolution3x3.c instead.
 #include "CKernelsConvolution.h"
 #include "CKernels.h"
+#include "ck_internal.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +91,7 @@ static void forward_image(void *context, int64_t image) {
 }
 
 void ck_conv2d_forward(const ck_conv_geometry *g, const float *x, const float *filter, float *y) {
+    if (ck_conv2d_is_direct_3x3(g)) { ck_conv2d_direct_3x3_forward(g, x, filter, y); return; }
     conv_task task = {g, x, filter, y, 0};
     ck_parallel_for(g->n, forward_image, &task);
 }
@@ -108,6 +111,7 @@ static void backward_input_image(void *context, int64_t image) {
 }
 
 void ck_conv2d_backward_input(const ck_conv_geometry *g, const float *dy, const float *filter, float *dx) {
+    if (ck_conv2d_is_direct_3x3(g)) { ck_conv2d_direct_3x3_backward_input(g, dy, filter, dx); return; }
     conv_task task = {g, dy, filter, dx, 0};
     ck_parallel_for(g->n, backward_input_image, &task);
 }
@@ -131,6 +135,7 @@ static void backward_filter_chunk(void *context, int64_t chunk) {
 }
 
 void ck_conv2d_backward_filter(const ck_conv_geometry *g, const float *x, const float *dy, float *dfilter) {
+    if (ck_conv2d_is_direct_3x3(g)) { ck_conv2d_direct_3x3_backward_filter(g, x, dy, dfilter); return; }
     int64_t chunks = ck_num_threads();
     if (chunks > g->n) chunks = g->n;
     if (chunks < 1) chunks = 1;

@@ -151,6 +151,32 @@ struct ForwardReferenceTests {
         #expect(error < 1e-4)
     }
 
+    /// The direct 3×3 path (stride 1, padding 1) on sizes that are not multiples of its 4-channel ×
+    /// 24-pixel tile or 8-pixel vectors: one pixel, one row or column, batch 1, odd channel counts.
+    @Test(arguments: [[1, 1, 1, 1, 1], [2, 3, 5, 4, 6], [1, 4, 6, 2, 30], [3, 7, 9, 5, 13], [2, 2, 3, 11, 3],
+                      [1, 5, 1, 1, 9], [2, 16, 16, 28, 28]])
+    func direct3x3(shape: [Int]) {
+        let (n, c, o, h, w) = (shape[0], shape[1], shape[2], shape[3], shape[4])
+        var random = SplitMix64(seed: UInt64(n * 1000 + c * 100 + o))
+        // A transposed view as input: the kernels read a contiguous copy.
+        let x = Tensor.randomNormal([n, c, w, h], using: &random).transposed(permutation: [0, 1, 3, 2])
+        let filter = Tensor.randomNormal([o, c, 3, 3], using: &random)
+        let dy = Tensor.randomNormal([n, o, h, w], using: &random)
+        let geometry = Convolution2D(stride: (1, 1), padding: (1, 1), dilation: (1, 1), groups: 1)
+        let y = Tensor.conv2d(x, filter: filter, geometry: geometry)
+        let expected = Reference.conv2d(x, filter, stride: (1, 1), padding: (1, 1), dilation: (1, 1), groups: 1)
+        let adjoints = Reference.conv2dAdjoints(x, filter, dy, padding: (1, 1))
+        let dx = Tensor.conv2dBackwardInput(dy, filter: filter, inputShape: x.shape, geometry: geometry)
+        let dw = Tensor.conv2dBackwardFilter(x, outputGradient: dy, filterShape: filter.shape, geometry: geometry)
+        func worst(_ actual: [Float], _ reference: [Double]) -> Double {
+            zip(actual, reference).map { Swift.abs(Double($0) - $1) / (1 + Swift.abs($1)) }.max() ?? 0
+        }
+        #expect(y.shape == [n, o, h, w] && dx.shape == x.shape && dw.shape == filter.shape)
+        #expect(worst(y.scalars, expected) < 1e-5, "forward")
+        #expect(worst(dx.scalars, adjoints.input) < 1e-5, "backward input")
+        #expect(worst(dw.scalars, adjoints.filter) < 1e-5 * Double(n * h * w).squareRoot(), "backward filter")
+    }
+
     @Test func pools() {
         var random = SplitMix64(seed: 6)
         let x = Tensor.randomNormal([2, 3, 7, 6], using: &random)

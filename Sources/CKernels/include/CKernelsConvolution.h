@@ -9,16 +9,19 @@ typedef struct {
     int64_t stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, groups;
 } ck_conv_geometry;
 
-/// y = conv2d(x, filter): im2col per image and group, then one GEMM; images are spread over
-/// the thread pool.
+/// y = conv2d(x, filter). 3×3 filters with stride 1 and padding 1 (and no dilation or groups)
+/// run a direct convolution over shifted copies of each image, with no im2col buffer; every
+/// other geometry runs im2col per image and group, then one GEMM. Images are spread over the
+/// thread pool; each image's result is computed the same way whatever the thread count.
 void ck_conv2d_forward(const ck_conv_geometry *g, const float *x, const float *filter, float *y);
 
-/// dx = the adjoint of conv2d in its input: filterᵀ·dy per image, folded back by col2im.
+/// dx = the adjoint of conv2d in its input: filterᵀ·dy per image, folded back by col2im (for
+/// the direct 3×3 geometry: the convolution of dy with the transposed, flipped filter).
 /// dx is overwritten.
 void ck_conv2d_backward_input(const ck_conv_geometry *g, const float *dy, const float *filter, float *dx);
 
-/// dfilter = Σ_images dy·im2col(x)ᵀ. Each thread sums a fixed contiguous range of images into
-/// its own buffer; the buffers are added in order, so the result depends only on the thread
+/// dfilter = Σ_images dy·im2col(x)ᵀ (for the direct 3×3 geometry: dy correlated with the
+/// shifted copies of x). Each thread sums a fixed contiguous range of images into its own buffer; the buffers are added in order, so the result depends only on the thread
 /// count (and equals the 1-thread result up to float reassociation). dfilter is overwritten.
 void ck_conv2d_backward_filter(const ck_conv_geometry *g, const float *x, const float *dy, float *dfilter);
 

@@ -1,7 +1,11 @@
+import Synchronization
+
 /// A fixed-size block of `Float`s shared by a tensor and all of its views.
 ///
 /// A class so that views alias one allocation; `Tensor` gives it value semantics by copying on
-/// write when the block is shared (`isKnownUniquelyReferenced`).
+/// write when the block is shared (`isKnownUniquelyReferenced`). Large blocks come from and go
+/// back to `BufferPool`, so a training step reuses the previous step's memory instead of
+/// faulting in fresh pages for every activation.
 public final class TensorStorage: @unchecked Sendable {
     public let count: Int
     public let base: UnsafeMutablePointer<Float>
@@ -9,7 +13,7 @@ public final class TensorStorage: @unchecked Sendable {
     /// A block of `count` floats whose contents are not initialised.
     init(uninitializedCount count: Int) {
         self.count = count
-        base = .allocate(capacity: Swift.max(count, 1))
+        base = BufferPool.allocate(count: Swift.max(count, 1))
     }
 
     convenience init(repeating value: Float, count: Int) {
@@ -17,5 +21,58 @@ public final class TensorStorage: @unchecked Sendable {
         base.initialize(repeating: value, count: count)
     }
 
-    deinit { base.deallocate() }
+    deinit { BufferPool.release(base, count: Swift.max(count, 1)) }
+}
+
+/// Recycles blocks of at least `minimumCount` floats by exact size, most recently freed first
+/// (still warm in the caches). At most `capacityBytes` are kept idle; beyond that, blocks go back
+/// to the system. Thread-safe.
+public enum BufferPool {
+    /// Smaller blocks are left to `malloc`, which already recycles them without page faults.
+    public static let minimumCount = 16_384
+    /// The most idle memory the pool keeps.
+    public static let capacityBytes = 256 << 20
+
+    /// Idle blocks by float count, as addresses (plain integers cross the lock without isolation checks).
+    private struct Idle: ~Copyable {
+        var blocks: [Int: [UInt]] = [:]
+        var bytes = 0
+    }
+
+    private static let idle = Mutex(Idle())
+
+    static func allocate(count: Int) -> UnsafeMutablePointer<Float> {
+        if count >= minimumCount, let address = idle.withLock({ idle -> UInt? in
+            guard let address = idle.blocks[count]?.popLast() else { return nil }
+            idle.bytes -= count * MemoryLayout<Float>.stride
+            return address
+        }), let block = UnsafeMutablePointer<Float>(bitPattern: address) {
+            return block
+        }
+        return .allocate(capacity: count)
+    }
+
+    static func release(_ block: UnsafeMutablePointer<Float>, count: Int) {
+        let address = UInt(bitPattern: block)
+        let kept = count >= minimumCount && idle.withLock { idle in
+            let bytes = count * MemoryLayout<Float>.stride
+            guard idle.bytes + bytes <= capacityBytes else { return false }
+            idle.blocks[count, default: []].append(address)
+            idle.bytes += bytes
+            return true
+        }
+        if !kept { block.deallocate() }
+    }
+
+    /// Returns every idle block to the system (for example after training, before inference).
+    public static func releaseIdleBlocks() {
+        let addresses = idle.withLock { idle in
+            defer { idle = Idle() }
+            return idle.blocks.values.flatMap { $0 }
+        }
+        for address in addresses { UnsafeMutablePointer<Float>(bitPattern: address)?.deallocate() }
+    }
+
+    /// Bytes held idle right now.
+    public static var idleBytes: Int { idle.withLock { $0.bytes } }
 }

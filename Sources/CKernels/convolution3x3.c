@@ -1,0 +1,428 @@
+// Direct 3×3 convolution, stride 1, padding 1 (the shape of almost every convolution in the
+// residual networks this package studies), without an im2col buffer.
+//
+// One image at a time, each input channel is copied three times into a zero-guarded scratch row
+// of H·W pixels: as is, with its last column zeroed, and with its first column zeroed. Seen as
+// one flat row, the 3×3 window then becomes nine fixed offsets (kh−1)·W + (kw−1) into the copy
+// for kw, and the zeroed columns stand in for the left and right padding (the guards for the top
+// and bottom). Every output channel is then a sum over (input channel, tap) steps of a weight
+// times a shifted contiguous run of pixels: a GEMM whose B operand is read straight from the
+// copies. The backward-input pass is the same convolution of ∂y with the filter transposed and
+// flipped; the backward-filter pass correlates ∂y with the same shifted runs.
+#include "CKernelsConvolution.h"
+#include "CKernels.h"
+#include "ck_internal.h"
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// Register tile of the forward kernel: 4 output channels × 24 pixels (3 ymm registers each).
+enum { TILE_ROWS = 4, TILE_PIXELS = 24, LANES = 8 };
+
+// out[r·24 + j] = Σ_{s < steps} w[s·4 + r] · x[offsets[s] + j] for r < 4, j < 24.
+typedef void (*gather_kernel)(int64_t steps, const float *x, const int64_t *offsets, const float *w, float *out);
+
+// acc[(3r + t)·8 + l] += Σ_{v < vectors} dy[r·ldd + 8v + l] · x[offsets[t] + 8v + l] for r < 4, t < 3, l < 8.
+typedef void (*correlate_kernel)(int64_t vectors, const float *dy, int64_t ldd, const float *x, const int64_t *offsets,
+                                 float *acc);
+
+static void gather_portable(int64_t steps, const float *x, const int64_t *offsets, const float *w, float *out) {
+    memset(out, 0, sizeof(float) * TILE_ROWS * TILE_PIXELS);
+    for (int64_t s = 0; s < steps; s++) {
+        const float *run = x + offsets[s];
+        for (int r = 0; r < TILE_ROWS; r++) {
+            const float weight = w[s * TILE_ROWS + r];
+            for (int j = 0; j < TILE_PIXELS; j++) out[r * TILE_PIXELS + j] += weight * run[j];
+        }
+    }
+}
+
+static void correlate_portable(int64_t vectors, const float *dy, int64_t ldd, const float *x, const int64_t *offsets,
+                               float *acc) {
+    for (int r = 0; r < TILE_ROWS; r++)
+        for (int t = 0; t < 3; t++) {
+            float *lanes = acc + (3 * r + t) * LANES;
+            const float *a = dy + r * ldd, *b = x + offsets[t];
+            for (int64_t v = 0; v < vectors; v++)
+                for (int l = 0; l < LANES; l++) lanes[l] += a[v * LANES + l] * b[v * LANES + l];
+        }
+}
+
+#if defined(__x86_64__)
+// Inline assembly runs at full speed even in debug builds (-O0), like the GEMM micro-kernel.
+
+// One step: three 8-pixel runs at x + offsets[s], four broadcast weights, twelve FMAs.
+#define GATHER_ROW(W_OFFSET, A0, A1, A2) \
+    "vbroadcastss " #W_OFFSET "(%[w]), %%ymm15\n\t" \
+    "vfmadd231ps %%ymm12, %%ymm15, %%ymm" #A0 "\n\t" \
+    "vfmadd231ps %%ymm13, %%ymm15, %%ymm" #A1 "\n\t" \
+    "vfmadd231ps %%ymm14, %%ymm15, %%ymm" #A2 "\n\t"
+
+static void gather_avx2(int64_t steps, const float *x, const int64_t *offsets, const float *w, float *out) {
+    __asm__ volatile(
+        "vxorps %%ymm0, %%ymm0, %%ymm0\n\t"
+        "vxorps %%ymm1, %%ymm1, %%ymm1\n\t"
+        "vxorps %%ymm2, %%ymm2, %%ymm2\n\t"
+        "vxorps %%ymm3, %%ymm3, %%ymm3\n\t"
+        "vxorps %%ymm4, %%ymm4, %%ymm4\n\t"
+        "vxorps %%ymm5, %%ymm5, %%ymm5\n\t"
+        "vxorps %%ymm6, %%ymm6, %%ymm6\n\t"
+        "vxorps %%ymm7, %%ymm7, %%ymm7\n\t"
+        "vxorps %%ymm8, %%ymm8, %%ymm8\n\t"
+        "vxorps %%ymm9, %%ymm9, %%ymm9\n\t"
+        "vxorps %%ymm10, %%ymm10, %%ymm10\n\t"
+        "vxorps %%ymm11, %%ymm11, %%ymm11\n\t"
+        "test %[steps], %[steps]\n\t"
+        "jz 2f\n\t"
+        ".p2align 5\n"
+        "1:\n\t"
+        "mov (%[offsets]), %%rax\n\t"
+        "vmovups (%[x],%%rax,4), %%ymm12\n\t"
+        "vmovups 32(%[x],%%rax,4), %%ymm13\n\t"
+        "vmovups 64(%[x],%%rax,4), %%ymm14\n\t"
+        GATHER_ROW(0, 0, 1, 2)
+        GATHER_ROW(4, 3, 4, 5)
+        GATHER_ROW(8, 6, 7, 8)
+        GATHER_ROW(12, 9, 10, 11)
+        "add $8, %[offsets]\n\t"
+        "add $16, %[w]\n\t"
+        "dec %[steps]\n\t"
+        "jnz 1b\n"
+        "2:\n\t"
+        "vmovups %%ymm0, (%[out])\n\t"
+        "vmovups %%ymm1, 32(%[out])\n\t"
+        "vmovups %%ymm2, 64(%[out])\n\t"
+        "vmovups %%ymm3, 96(%[out])\n\t"
+        "vmovups %%ymm4, 128(%[out])\n\t"
+        "vmovups %%ymm5, 160(%[out])\n\t"
+        "vmovups %%ymm6, 192(%[out])\n\t"
+        "vmovups %%ymm7, 224(%[out])\n\t"
+        "vmovups %%ymm8, 256(%[out])\n\t"
+        "vmovups %%ymm9, 288(%[out])\n\t"
+        "vmovups %%ymm10, 320(%[out])\n\t"
+        "vmovups %%ymm11, 352(%[out])\n\t"
+        "vzeroupper\n\t"
+        : [steps] "+r"(steps), [offsets] "+r"(offsets), [w] "+r"(w)
+        : [x] "r"(x), [out] "r"(out)
+        : "rax", "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
+          "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+}
+
+// One ∂y row (already in ymm15) times the three runs in ymm12..14.
+#define CORRELATE_ROW(A0, A1, A2) \
+    "vfmadd231ps %%ymm12, %%ymm15, %%ymm" #A0 "\n\t" \
+    "vfmadd231ps %%ymm13, %%ymm15, %%ymm" #A1 "\n\t" \
+    "vfmadd231ps %%ymm14, %%ymm15, %%ymm" #A2 "\n\t"
+
+static void correlate_avx2(int64_t vectors, const float *dy, int64_t ldd, const float *x, const int64_t *offsets,
+                           float *acc) {
+    const float *x0 = x + offsets[0], *x1 = x + offsets[1], *x2 = x + offsets[2];
+    const float *dy3 = dy + 3 * ldd;
+    int64_t ldd_bytes = ldd * (int64_t)sizeof(float);
+    __asm__ volatile(
+        "vmovups (%[acc]), %%ymm0\n\t"
+        "vmovups 32(%[acc]), %%ymm1\n\t"
+        "vmovups 64(%[acc]), %%ymm2\n\t"
+        "vmovups 96(%[acc]), %%ymm3\n\t"
+        "vmovups 128(%[acc]), %%ymm4\n\t"
+        "vmovups 160(%[acc]), %%ymm5\n\t"
+        "vmovups 192(%[acc]), %%ymm6\n\t"
+        "vmovups 224(%[acc]), %%ymm7\n\t"
+        "vmovups 256(%[acc]), %%ymm8\n\t"
+        "vmovups 288(%[acc]), %%ymm9\n\t"
+        "vmovups 320(%[acc]), %%ymm10\n\t"
+        "vmovups 352(%[acc]), %%ymm11\n\t"
+        "test %[vectors], %[vectors]\n\t"
+        "jz 2f\n\t"
+        ".p2align 5\n"
+        "1:\n\t"
+        "vmovups (%[x0]), %%ymm12\n\t"
+        "vmovups (%[x1]), %%ymm13\n\t"
+        "vmovups (%[x2]), %%ymm14\n\t"
+        "vmovups (%[dy]), %%ymm15\n\t"
+        CORRELATE_ROW(0, 1, 2)
+        "vmovups (%[dy],%[ldd]), %%ymm15\n\t"
+        CORRELATE_ROW(3, 4, 5)
+        "vmovups (%[dy],%[ldd],2), %%ymm15\n\t"
+        CORRELATE_ROW(6, 7, 8)
+        "vmovups (%[dy3]), %%ymm15\n\t"
+        CORRELATE_ROW(9, 10, 11)
+        "add $32, %[x0]\n\t"
+        "add $32, %[x1]\n\t"
+        "add $32, %[x2]\n\t"
+        "add $32, %[dy]\n\t"
+        "add $32, %[dy3]\n\t"
+        "dec %[vectors]\n\t"
+        "jnz 1b\n"
+        "2:\n\t"
+        "vmovups %%ymm0, (%[acc])\n\t"
+        "vmovups %%ymm1, 32(%[acc])\n\t"
+        "vmovups %%ymm2, 64(%[acc])\n\t"
+        "vmovups %%ymm3, 96(%[acc])\n\t"
+        "vmovups %%ymm4, 128(%[acc])\n\t"
+        "vmovups %%ymm5, 160(%[acc])\n\t"
+        "vmovups %%ymm6, 192(%[acc])\n\t"
+        "vmovups %%ymm7, 224(%[acc])\n\t"
+        "vmovups %%ymm8, 256(%[acc])\n\t"
+        "vmovups %%ymm9, 288(%[acc])\n\t"
+        "vmovups %%ymm10, 320(%[acc])\n\t"
+        "vmovups %%ymm11, 352(%[acc])\n\t"
+        "vzeroupper\n\t"
+        : [vectors] "+r"(vectors), [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [dy] "+r"(dy), [dy3] "+r"(dy3)
+        : [ldd] "r"(ldd_bytes), [acc] "r"(acc)
+        : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
+          "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+}
+#endif
+
+static gather_kernel native_gather(void) {
+#if defined(__x86_64__)
+    if (ck_has_avx2_fma()) return gather_avx2;
+#endif
+    return gather_portable;
+}
+
+static correlate_kernel native_correlate(void) {
+#if defined(__x86_64__)
+    if (ck_has_avx2_fma()) return correlate_avx2;
+#endif
+    return correlate_portable;
+}
+
+// MARK: - Per-thread scratch
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+typedef struct {
+    float *data;
+    int64_t capacity;
+} scratch;
+
+static void scratch_free(void *pointer) {
+    scratch *s = pointer;
+    free(s->data);
+    free(s);
+}
+
+static void scratch_key_create(void) {
+    if (pthread_key_create(&scratch_key, scratch_free) != 0) {
+        fputs("CKernels: pthread_key_create failed\n", stderr);
+        abort();
+    }
+}
+
+/// This thread's scratch buffer of at least `count` floats (kept between calls, freed at thread exit).
+static float *thread_scratch(int64_t count) {
+    pthread_once(&scratch_once, scratch_key_create);
+    scratch *s = pthread_getspecific(scratch_key);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s || pthread_setspecific(scratch_key, s) != 0) {
+            fputs("CKernels: cannot allocate convolution scratch\n", stderr);
+            abort();
+        }
+    }
+    if (s->capacity < count) {
+        free(s->data);
+        s->data = aligned_alloc(64, (size_t)((count * (int64_t)sizeof(float) + 63) / 64 * 64));
+        s->capacity = s->data ? count : 0;
+        if (!s->data) {
+            fputs("CKernels: cannot allocate convolution scratch\n", stderr);
+            abort();
+        }
+    }
+    return s->data;
+}
+
+// MARK: - Shifted copies
+
+/// Layout of the three zero-guarded copies of `channels` channels of one H×W image.
+typedef struct {
+    int64_t height, width, pixels;
+    int64_t lead;          // zeros before each channel's pixels: one row and one pixel
+    int64_t channel_size;  // lead + pixels + trailing zeros (room for a tile's over-read)
+    int64_t copy_size;     // channels · channel_size
+} shifted_layout;
+
+static shifted_layout make_layout(int64_t channels, int64_t height, int64_t width) {
+    shifted_layout layout;
+    layout.height = height;
+    layout.width = width;
+    layout.pixels = height * width;
+    layout.lead = width + 1;
+    layout.channel_size = layout.lead + layout.pixels + width + 1 + TILE_PIXELS;
+    layout.copy_size = channels * layout.channel_size;
+    return layout;
+}
+
+/// Writes the copies for kw = 0 (last column zeroed), 1 (as is) and 2 (first column zeroed).
+static void make_shifted_copies(const shifted_layout *layout, int64_t channels, const float *image, float *copies) {
+    const int64_t trailing = layout->channel_size - layout->lead - layout->pixels;
+    for (int kw = 0; kw < 3; kw++)
+        for (int64_t ch = 0; ch < channels; ch++) {
+            float *row = copies + kw * layout->copy_size + ch * layout->channel_size;
+            memset(row, 0, sizeof(float) * layout->lead);
+            float *pixels = row + layout->lead;
+            memcpy(pixels, image + ch * layout->pixels, sizeof(float) * layout->pixels);
+            memset(pixels + layout->pixels, 0, sizeof(float) * trailing);
+            if (kw == 0)
+                for (int64_t y = 0; y < layout->height; y++) pixels[y * layout->width + layout->width - 1] = 0;
+            if (kw == 2)
+                for (int64_t y = 0; y < layout->height; y++) pixels[y * layout->width] = 0;
+        }
+}
+
+/// offsets[ch·9 + kh·3 + kw]: where tap (kh, kw) of channel ch starts, relative to output pixel 0.
+static void make_offsets(const shifted_layout *layout, int64_t channels, int64_t *offsets) {
+    for (int64_t ch = 0; ch < channels; ch++)
+        for (int kh = 0; kh < 3; kh++)
+            for (int kw = 0; kw < 3; kw++)
+                offsets[ch * 9 + kh * 3 + kw] = kw * layout->copy_size + ch * layout->channel_size + layout->lead +
+                                                (kh - 1) * layout->width + (kw - 1);
+}
+
+int ck_conv2d_is_direct_3x3(const ck_conv_geometry *g) {
+    return g->kh == 3 && g->kw == 3 && g->stride_h == 1 && g->stride_w == 1 && g->pad_h == 1 && g->pad_w == 1 &&
+           g->dilation_h == 1 && g->dilation_w == 1 && g->groups == 1 && g->ho == g->h && g->wo == g->w &&
+           g->h > 0 && g->w > 0;
+}
+
+// MARK: - Forward and backward-input: out[n][m] = Σ_{c, tap} packed weight · shifted in[n][c]
+
+typedef struct {
+    gather_kernel kernel;
+    shifted_layout layout;
+    int64_t in_channels, out_channels;
+    const float *input;    // [n][in_channels][pixels]
+    float *output;         // [n][out_channels][pixels]
+    const float *packed;   // [ceil(out/4)][in_channels·9][4]
+    const int64_t *offsets;
+} gather_task;
+
+static void gather_image(void *context, int64_t image) {
+    const gather_task *t = context;
+    const shifted_layout *layout = &t->layout;
+    const int64_t steps = t->in_channels * 9, blocks = (t->out_channels + TILE_ROWS - 1) / TILE_ROWS;
+    float *copies = thread_scratch(3 * layout->copy_size);
+    make_shifted_copies(layout, t->in_channels, t->input + image * t->in_channels * layout->pixels, copies);
+    float *output = t->output + image * t->out_channels * layout->pixels;
+    float tile[TILE_ROWS * TILE_PIXELS];
+    for (int64_t p = 0; p < layout->pixels; p += TILE_PIXELS) {
+        const int64_t width = layout->pixels - p < TILE_PIXELS ? layout->pixels - p : TILE_PIXELS;
+        for (int64_t block = 0; block < blocks; block++) {
+            t->kernel(steps, copies + p, t->offsets, t->packed + block * steps * TILE_ROWS, tile);
+            for (int64_t r = 0; r < TILE_ROWS && block * TILE_ROWS + r < t->out_channels; r++)
+                memcpy(output + (block * TILE_ROWS + r) * layout->pixels + p, tile + r * TILE_PIXELS,
+                       sizeof(float) * width);
+        }
+    }
+}
+
+/// Runs the gather pass with weights weight(m, c, tap) for output channel m, input channel c.
+static void run_gather(int64_t images, int64_t in_channels, int64_t out_channels, int64_t height, int64_t width,
+                       const float *input, float *output, const float *filter, int transposed_flipped) {
+    const int64_t steps = in_channels * 9, blocks = (out_channels + TILE_ROWS - 1) / TILE_ROWS;
+    float *packed = calloc((size_t)(blocks * steps * TILE_ROWS), sizeof(float));
+    int64_t *offsets = malloc(sizeof(int64_t) * (size_t)steps);
+    if (!packed || !offsets) {
+        fputs("CKernels: cannot allocate convolution weights\n", stderr);
+        abort();
+    }
+    for (int64_t m = 0; m < out_channels; m++)
+        for (int64_t c = 0; c < in_channels; c++)
+            for (int tap = 0; tap < 9; tap++) {
+                // Forward: filter[m][c][tap]. Backward-input: filter[c][m][8 − tap] (filter is [in'][out'] there).
+                const float weight = transposed_flipped ? filter[(c * out_channels + m) * 9 + 8 - tap]
+                                                        : filter[(m * in_channels + c) * 9 + tap];
+                packed[((m / TILE_ROWS) * steps + c * 9 + tap) * TILE_ROWS + m % TILE_ROWS] = weight;
+            }
+    gather_task task = {native_gather(), make_layout(in_channels, height, width), in_channels, out_channels,
+                        input, output, packed, offsets};
+    make_offsets(&task.layout, in_channels, offsets);
+    ck_parallel_for(images, gather_image, &task);
+    free(packed);
+    free(offsets);
+}
+
+void ck_conv2d_direct_3x3_forward(const ck_conv_geometry *g, const float *x, const float *filter, float *y) {
+    run_gather(g->n, g->c, g->o, g->h, g->w, x, y, filter, 0);
+}
+
+void ck_conv2d_direct_3x3_backward_input(const ck_conv_geometry *g, const float *dy, const float *filter, float *dx) {
+    run_gather(g->n, g->o, g->c, g->h, g->w, dy, dx, filter, 1);
+}
+
+// MARK: - Backward-filter: ∂w[o][c][tap] = Σ_n Σ_p ∂y[n][o][p] · shifted x[n][c] at tap
+
+typedef struct {
+    correlate_kernel kernel;
+    shifted_layout layout;
+    int64_t images, chunks, channels, outputs;
+    int64_t padded_pixels;   // pixels rounded up to whole vectors
+    const float *x, *dy;
+    const int64_t *offsets;
+    float *accumulators;     // per chunk: [ceil(o/4)][c·3][12·8]
+} correlate_task;
+
+static int64_t accumulator_count(const correlate_task *t) {
+    return (t->outputs + TILE_ROWS - 1) / TILE_ROWS * t->channels * 3 * 12 * LANES;
+}
+
+static void correlate_chunk(void *context, int64_t chunk) {
+    const correlate_task *t = context;
+    const shifted_layout *layout = &t->layout;
+    const int64_t blocks = (t->outputs + TILE_ROWS - 1) / TILE_ROWS, triples = t->channels * 3;
+    const int64_t copies_size = 3 * layout->copy_size, gradient_size = blocks * TILE_ROWS * t->padded_pixels;
+    float *copies = thread_scratch(copies_size + gradient_size);
+    float *gradient = copies + copies_size;
+    float *acc = t->accumulators + chunk * accumulator_count(t);
+    memset(acc, 0, sizeof(float) * accumulator_count(t));
+    memset(gradient, 0, sizeof(float) * gradient_size);
+    const int64_t begin = t->images * chunk / t->chunks, end = t->images * (chunk + 1) / t->chunks;
+    for (int64_t image = begin; image < end; image++) {
+        make_shifted_copies(layout, t->channels, t->x + image * t->channels * layout->pixels, copies);
+        for (int64_t o = 0; o < t->outputs; o++)
+            memcpy(gradient + o * t->padded_pixels, t->dy + (image * t->outputs + o) * layout->pixels,
+                   sizeof(float) * layout->pixels);
+        for (int64_t block = 0; block < blocks; block++)
+            for (int64_t triple = 0; triple < triples; triple++)
+                t->kernel(t->padded_pixels / LANES, gradient + block * TILE_ROWS * t->padded_pixels, t->padded_pixels,
+                          copies, t->offsets + triple * 3, acc + (block * triples + triple) * 12 * LANES);
+    }
+}
+
+void ck_conv2d_direct_3x3_backward_filter(const ck_conv_geometry *g, const float *x, const float *dy, float *dfilter) {
+    int64_t chunks = ck_num_threads();
+    if (chunks > g->n) chunks = g->n;
+    if (chunks < 1) chunks = 1;
+    correlate_task task = {native_correlate(), make_layout(g->c, g->h, g->w), g->n, chunks, g->c, g->o,
+                           (g->h * g->w + LANES - 1) / LANES * LANES, x, dy, NULL, NULL};
+    int64_t *offsets = malloc(sizeof(int64_t) * (size_t)(g->c * 9));
+    float *accumulators = malloc(sizeof(float) * (size_t)(accumulator_count(&task) * chunks));
+    if (!offsets || !accumulators) {
+        fputs("CKernels: cannot allocate convolution accumulators\n", stderr);
+        abort();
+    }
+    make_offsets(&task.layout, g->c, offsets);
+    task.offsets = offsets;
+    task.accumulators = accumulators;
+    ck_parallel_for(chunks, correlate_chunk, &task);
+    // ∂w[o][c·9 + k] is the lane sum of accumulator (block o/4, triple k/3, row o%4, tap k%3), over chunks in order.
+    const int64_t triples = g->c * 3;
+    for (int64_t o = 0; o < g->o; o++)
+        for (int64_t k = 0; k < g->c * 9; k++) {
+            float sum = 0;
+            for (int64_t chunk = 0; chunk < chunks; chunk++) {
+                const float *lanes = accumulators + chunk * accumulator_count(&task) +
+                                     (((o / TILE_ROWS) * triples + k / 3) * 12 + (o % TILE_ROWS) * 3 + k % 3) * LANES;
+                float chunk_sum = 0;
+                for (int l = 0; l < LANES; l++) chunk_sum += lanes[l];
+                sum += chunk_sum;
+            }
+            dfilter[o * g->c * 9 + k] = sum;
+        }
+    free(offsets);
+    free(accumulators);
+}
