@@ -20,20 +20,22 @@
 // Register tile of the forward kernel: 4 output channels × 24 pixels (3 ymm registers each).
 enum { TILE_ROWS = 4, TILE_PIXELS = 24, LANES = 8 };
 
-// out[r·24 + j] = Σ_{s < steps} w[s·4 + r] · x[offsets[s] + j] for r < 4, j < 24.
-typedef void (*gather_kernel)(int64_t steps, const float *x, const int64_t *offsets, const float *w, float *out);
+// out[r·ldo + j] = Σ_{s < steps} w[s·4 + r] · x[offsets[s] + j] for r < 4, j < 24.
+typedef void (*gather_kernel)(int64_t steps, const float *x, const int64_t *offsets, const float *w, float *out,
+                              int64_t ldo);
 
 // acc[(3r + t)·8 + l] += Σ_{v < vectors} dy[r·ldd + 8v + l] · x[offsets[t] + 8v + l] for r < 4, t < 3, l < 8.
 typedef void (*correlate_kernel)(int64_t vectors, const float *dy, int64_t ldd, const float *x, const int64_t *offsets,
                                  float *acc);
 
-static void gather_portable(int64_t steps, const float *x, const int64_t *offsets, const float *w, float *out) {
-    memset(out, 0, sizeof(float) * TILE_ROWS * TILE_PIXELS);
+static void gather_portable(int64_t steps, const float *x, const int64_t *offsets, const float *w, float *out,
+                            int64_t ldo) {
+    for (int r = 0; r < TILE_ROWS; r++) memset(out + r * ldo, 0, sizeof(float) * TILE_PIXELS);
     for (int64_t s = 0; s < steps; s++) {
         const float *run = x + offsets[s];
         for (int r = 0; r < TILE_ROWS; r++) {
             const float weight = w[s * TILE_ROWS + r];
-            for (int j = 0; j < TILE_PIXELS; j++) out[r * TILE_PIXELS + j] += weight * run[j];
+            for (int j = 0; j < TILE_PIXELS; j++) out[r * ldo + j] += weight * run[j];
         }
     }
 }
@@ -59,7 +61,9 @@ static void correlate_portable(int64_t vectors, const float *dy, int64_t ldd, co
     "vfmadd231ps %%ymm13, %%ymm15, %%ymm" #A1 "\n\t" \
     "vfmadd231ps %%ymm14, %%ymm15, %%ymm" #A2 "\n\t"
 
-static void gather_avx2(int64_t steps, const float *x, const int64_t *offsets, const float *w, float *out) {
+static void gather_avx2(int64_t steps, const float *x, const int64_t *offsets, const float *w, float *out,
+                        int64_t ldo) {
+    int64_t ldo_bytes = ldo * (int64_t)sizeof(float);
     __asm__ volatile(
         "vxorps %%ymm0, %%ymm0, %%ymm0\n\t"
         "vxorps %%ymm1, %%ymm1, %%ymm1\n\t"
@@ -93,18 +97,21 @@ static void gather_avx2(int64_t steps, const float *x, const int64_t *offsets, c
         "vmovups %%ymm0, (%[out])\n\t"
         "vmovups %%ymm1, 32(%[out])\n\t"
         "vmovups %%ymm2, 64(%[out])\n\t"
-        "vmovups %%ymm3, 96(%[out])\n\t"
-        "vmovups %%ymm4, 128(%[out])\n\t"
-        "vmovups %%ymm5, 160(%[out])\n\t"
-        "vmovups %%ymm6, 192(%[out])\n\t"
-        "vmovups %%ymm7, 224(%[out])\n\t"
-        "vmovups %%ymm8, 256(%[out])\n\t"
-        "vmovups %%ymm9, 288(%[out])\n\t"
-        "vmovups %%ymm10, 320(%[out])\n\t"
-        "vmovups %%ymm11, 352(%[out])\n\t"
+        "add %[ldo], %[out]\n\t"
+        "vmovups %%ymm3, (%[out])\n\t"
+        "vmovups %%ymm4, 32(%[out])\n\t"
+        "vmovups %%ymm5, 64(%[out])\n\t"
+        "add %[ldo], %[out]\n\t"
+        "vmovups %%ymm6, (%[out])\n\t"
+        "vmovups %%ymm7, 32(%[out])\n\t"
+        "vmovups %%ymm8, 64(%[out])\n\t"
+        "add %[ldo], %[out]\n\t"
+        "vmovups %%ymm9, (%[out])\n\t"
+        "vmovups %%ymm10, 32(%[out])\n\t"
+        "vmovups %%ymm11, 64(%[out])\n\t"
         "vzeroupper\n\t"
-        : [steps] "+r"(steps), [offsets] "+r"(offsets), [w] "+r"(w)
-        : [x] "r"(x), [out] "r"(out)
+        : [steps] "+r"(steps), [offsets] "+r"(offsets), [w] "+r"(w), [out] "+r"(out)
+        : [x] "r"(x), [ldo] "r"(ldo_bytes)
         : "rax", "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
           "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
 }
@@ -312,10 +319,16 @@ static void gather_image(void *context, int64_t image) {
     for (int64_t p = 0; p < layout->pixels; p += TILE_PIXELS) {
         const int64_t width = layout->pixels - p < TILE_PIXELS ? layout->pixels - p : TILE_PIXELS;
         for (int64_t block = 0; block < blocks; block++) {
-            t->kernel(steps, copies + p, t->offsets, t->packed + block * steps * TILE_ROWS, tile);
+            const float *weights = t->packed + block * steps * TILE_ROWS;
+            float *target = output + block * TILE_ROWS * layout->pixels + p;
+            if (width == TILE_PIXELS && (block + 1) * TILE_ROWS <= t->out_channels) {
+                t->kernel(steps, copies + p, t->offsets, weights, target, layout->pixels);
+                continue;
+            }
+            // A partial tile: sum into `tile`, keep the rows and pixels that exist.
+            t->kernel(steps, copies + p, t->offsets, weights, tile, TILE_PIXELS);
             for (int64_t r = 0; r < TILE_ROWS && block * TILE_ROWS + r < t->out_channels; r++)
-                memcpy(output + (block * TILE_ROWS + r) * layout->pixels + p, tile + r * TILE_PIXELS,
-                       sizeof(float) * width);
+                memcpy(target + r * layout->pixels, tile + r * TILE_PIXELS, sizeof(float) * width);
         }
     }
 }
@@ -375,17 +388,22 @@ static void correlate_chunk(void *context, int64_t chunk) {
     const shifted_layout *layout = &t->layout;
     const int64_t blocks = (t->outputs + TILE_ROWS - 1) / TILE_ROWS, triples = t->channels * 3;
     const int64_t copies_size = 3 * layout->copy_size, gradient_size = blocks * TILE_ROWS * t->padded_pixels;
-    float *copies = thread_scratch(copies_size + gradient_size);
-    float *gradient = copies + copies_size;
+    // ∂y is read in place when its rows are whole vectors and its channels whole tiles; else
+    // through a zero-padded copy.
+    const int in_place = t->padded_pixels == layout->pixels && t->outputs % TILE_ROWS == 0;
+    float *copies = thread_scratch(copies_size + (in_place ? 0 : gradient_size));
     float *acc = t->accumulators + chunk * accumulator_count(t);
     memset(acc, 0, sizeof(float) * accumulator_count(t));
-    memset(gradient, 0, sizeof(float) * gradient_size);
+    float *padded = copies + copies_size;
+    if (!in_place) memset(padded, 0, sizeof(float) * gradient_size);
     const int64_t begin = t->images * chunk / t->chunks, end = t->images * (chunk + 1) / t->chunks;
     for (int64_t image = begin; image < end; image++) {
         make_shifted_copies(layout, t->channels, t->x + image * t->channels * layout->pixels, copies);
-        for (int64_t o = 0; o < t->outputs; o++)
-            memcpy(gradient + o * t->padded_pixels, t->dy + (image * t->outputs + o) * layout->pixels,
-                   sizeof(float) * layout->pixels);
+        const float *image_gradient = t->dy + image * t->outputs * layout->pixels;
+        const float *gradient = in_place ? image_gradient : padded;
+        if (!in_place)
+            for (int64_t o = 0; o < t->outputs; o++)
+                memcpy(padded + o * t->padded_pixels, image_gradient + o * layout->pixels, sizeof(float) * layout->pixels);
         for (int64_t block = 0; block < blocks; block++)
             for (int64_t triple = 0; triple < triples; triple++)
                 t->kernel(t->padded_pixels / LANES, gradient + block * TILE_ROWS * t->padded_pixels, t->padded_pixels,

@@ -59,7 +59,14 @@ func forEachOffset(_ shape: [Int], _ s0: [Int], _ o0: Int, _ s1: [Int], _ o1: In
     var p0 = o0, p1 = o1
     while true {
         var q0 = p0, q1 = p1
-        for _ in 0..<inner { body(q0, q1); q0 += ia; q1 += ib }
+        // Unit and zero strides get loops of their own, which the compiler can vectorise.
+        if ia == 1 && ib == 1 {
+            for t in 0..<inner { body(q0 &+ t, q1 &+ t) }
+        } else if ia == 1 && ib == 0 {
+            for t in 0..<inner { body(q0 &+ t, q1) }
+        } else {
+            for _ in 0..<inner { body(q0, q1); q0 += ia; q1 += ib }
+        }
         var axis = dims.count - 2
         while axis >= 0 {
             counter[axis] += 1
@@ -86,7 +93,15 @@ func forEachOffset(_ shape: [Int], _ s0: [Int], _ o0: Int, _ s1: [Int], _ o1: In
     var p0 = o0, p1 = o1, p2 = o2
     while true {
         var q0 = p0, q1 = p1, q2 = p2
-        for _ in 0..<inner { body(q0, q1, q2); q0 += ia; q1 += ib; q2 += ic }
+        if ia == 1 && ib == 1 && ic == 1 {
+            for t in 0..<inner { body(q0 &+ t, q1 &+ t, q2 &+ t) }
+        } else if ia == 1 && ib == 1 && ic == 0 {
+            for t in 0..<inner { body(q0 &+ t, q1 &+ t, q2) }
+        } else if ia == 1 && ib == 0 && ic == 1 {
+            for t in 0..<inner { body(q0 &+ t, q1, q2 &+ t) }
+        } else {
+            for _ in 0..<inner { body(q0, q1, q2); q0 += ia; q1 += ib; q2 += ic }
+        }
         var axis = dims.count - 2
         while axis >= 0 {
             counter[axis] += 1

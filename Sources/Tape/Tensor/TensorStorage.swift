@@ -31,7 +31,7 @@ public enum BufferPool {
     /// Smaller blocks are left to `malloc`, which already recycles them without page faults.
     public static let minimumCount = 16_384
     /// The most idle memory the pool keeps.
-    public static let capacityBytes = 256 << 20
+    public static let capacityBytes = 1 << 30
 
     /// Idle blocks by float count, as addresses (plain integers cross the lock without isolation checks).
     private struct Idle: ~Copyable {
