@@ -17,12 +17,12 @@ public struct ProgressReporter {
     }
 
     /// - Parameters:
-    ///   - elapsed: seconds since the epoch started; `imagesPerSecond` over the epoch so far.
-    public mutating func update(epoch: Int, epochs: Int, step: Int, steps: Int, loss: Float, accuracy: Float,
-                                imagesPerSecond: Double, elapsed: Double) {
-        let remaining = step > 0 ? elapsed / Double(step) * Double(steps - step) : 0
-        let summary = "epoch \(epoch + 1)/\(epochs) step \(step)/\(steps) loss \(format(loss, 4)) acc \(format(accuracy * 100, 2))% "
-            + "\(Int(imagesPerSecond)) img/s ETA \(duration(remaining))"
+    ///   - startStep: the step this process started the epoch at (> 0 after a resume).
+    ///   - elapsed: seconds since `startStep`; `imagesPerSecond` over the same span.
+    public mutating func update(epoch: Int, epochs: Int, step: Int, steps: Int, startStep: Int = 0, loss: Float,
+                                accuracy: Float, imagesPerSecond: Double, elapsed: Double) {
+        let summary = Self.summary(epoch: epoch, epochs: epochs, step: step, steps: steps, startStep: startStep, loss: loss,
+                                   accuracy: accuracy, imagesPerSecond: imagesPerSecond, elapsed: elapsed)
         if isTerminal {
             let width = 24, filled = steps > 0 ? width * step / steps : width
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
@@ -32,6 +32,15 @@ public struct ProgressReporter {
             lastLine = elapsed
             printLine(summary)
         }
+    }
+
+    /// The progress line: epoch, step/total, loss, accuracy, images/s and the time left in the
+    /// epoch at the rate since `startStep`.
+    public static func summary(epoch: Int, epochs: Int, step: Int, steps: Int, startStep: Int = 0, loss: Float,
+                               accuracy: Float, imagesPerSecond: Double, elapsed: Double) -> String {
+        let remaining = step > startStep ? elapsed / Double(step - startStep) * Double(steps - step) : 0
+        return "epoch \(epoch + 1)/\(epochs) step \(step)/\(steps) loss \(format(loss, 4)) acc \(format(accuracy * 100, 2))% "
+            + "\(Int(imagesPerSecond)) img/s ETA \(duration(remaining))"
     }
 
     /// Ends the bar's line before an epoch summary.

@@ -62,7 +62,7 @@ func runTraining(_ trainer: Trainer, runDirectory: String) throws {
     let checkpointPath = runDirectory + "/checkpoint.safetensors"
     Interrupt.install()
     while !trainer.isFinished {
-        let epoch = trainer.epoch, start = now()
+        let epoch = trainer.epoch, start = now(), startStep = trainer.position
         var lossSum = 0.0, correct = 0.0, images = 0
         let learningRate = trainer.learningRate
         while let result = trainer.step() {
@@ -71,7 +71,7 @@ func runTraining(_ trainer: Trainer, runDirectory: String) throws {
             images += result.images
             let elapsed = now() - start
             progress.update(epoch: epoch, epochs: configuration.epochs, step: trainer.position, steps: trainer.batchesPerEpoch,
-                            loss: Float(lossSum / Double(images)), accuracy: Float(correct / Double(images)),
+                            startStep: startStep, loss: Float(lossSum / Double(images)), accuracy: Float(correct / Double(images)),
                             imagesPerSecond: Double(images) / Swift.max(elapsed, 1e-9), elapsed: elapsed)
             if Interrupt.isRequested {
                 progress.finishEpoch()

@@ -122,3 +122,14 @@ func residentBytes() -> Int {
 enum ProcessInfoless {
     static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 }
+
+@Test("the progress line's ETA uses the rate since this process started the epoch (after a resume too)")
+func progressEstimate() {
+    // 100 steps in 100 s since resuming at step 500: 400 steps left take 400 s.
+    let resumed = ProgressReporter.summary(epoch: 0, epochs: 6, step: 600, steps: 1000, startStep: 500, loss: 0.25,
+                                           accuracy: 0.9, imagesPerSecond: 64, elapsed: 100)
+    #expect(resumed == "epoch 1/6 step 600/1000 loss 0.2500 acc 90.00% 64 img/s ETA 6m40s")
+    let fresh = ProgressReporter.summary(epoch: 1, epochs: 2, step: 10, steps: 40, loss: 1, accuracy: 0.5,
+                                         imagesPerSecond: 128.7, elapsed: 5)
+    #expect(fresh.hasSuffix("128 img/s ETA 15s"))
+}
