@@ -49,6 +49,15 @@ void ck_pack_b_portable(int64_t nc, int64_t kc, const float *B, int64_t rs, int6
 // (the pool has > 1 thread and the caller is not already inside a region); else 0.
 int ck_pool_can_split(void);
 
+// Filter gradients sum the batch in this many fixed ranges of images (fewer for small batches),
+// one partial sum each, added in order: the result does not depend on the thread count.
+enum { CK_FILTER_GRADIENT_CHUNKS = 16 };
+
+/// The number of image ranges a filter gradient over `images` images is split into.
+static inline int64_t ck_filter_gradient_chunks(int64_t images) {
+    return images < CK_FILTER_GRADIENT_CHUNKS ? (images > 0 ? images : 1) : CK_FILTER_GRADIENT_CHUNKS;
+}
+
 // Direct 3×3 convolution (convolution3x3.c): 1 when g is a 3×3 convolution with stride 1,
 // padding 1, no dilation and one group (output size = input size), which these handle.
 #include "CKernelsConvolution.h"

@@ -136,9 +136,7 @@ static void backward_filter_chunk(void *context, int64_t chunk) {
 
 void ck_conv2d_backward_filter(const ck_conv_geometry *g, const float *x, const float *dy, float *dfilter) {
     if (ck_conv2d_is_direct_3x3(g)) { ck_conv2d_direct_3x3_backward_filter(g, x, dy, dfilter); return; }
-    int64_t chunks = ck_num_threads();
-    if (chunks > g->n) chunks = g->n;
-    if (chunks < 1) chunks = 1;
+    const int64_t chunks = ck_filter_gradient_chunks(g->n);
     const int64_t size = g->o * patch(g);
     float *partials = malloc(sizeof(float) * size * chunks);
     conv_task task = {g, x, dy, partials, chunks};

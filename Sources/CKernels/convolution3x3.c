@@ -412,9 +412,7 @@ static void correlate_chunk(void *context, int64_t chunk) {
 }
 
 void ck_conv2d_direct_3x3_backward_filter(const ck_conv_geometry *g, const float *x, const float *dy, float *dfilter) {
-    int64_t chunks = ck_num_threads();
-    if (chunks > g->n) chunks = g->n;
-    if (chunks < 1) chunks = 1;
+    const int64_t chunks = ck_filter_gradient_chunks(g->n);
     correlate_task task = {native_correlate(), make_layout(g->c, g->h, g->w), g->n, chunks, g->c, g->o,
                            (g->h * g->w + LANES - 1) / LANES * LANES, x, dy, NULL, NULL};
     int64_t *offsets = malloc(sizeof(int64_t) * (size_t)(g->c * 9));

@@ -9,6 +9,11 @@ import Training
 /// `--resume RUN_DIR` continues bit-identically; Ctrl-C stops after the current step and
 /// writes a checkpoint.
 func trainCommand(_ arguments: Arguments) throws {
+    if let threads = arguments.value("threads") {
+        // Results do not depend on the thread count, so it is not part of the run's configuration.
+        guard let count = Int(threads), count >= 1 else { throw LabError("--threads must be a positive integer, got '\(threads)'") }
+        kernelThreadCount = count
+    }
     let data = try DataDirectory.resolve(explicit: arguments.value("data"))
     let trainer: Trainer
     let runDirectory: String

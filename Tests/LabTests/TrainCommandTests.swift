@@ -43,5 +43,7 @@ struct TrainCommandTests {
         #expect(resumed.status == 1 && resumed.standardError.contains("nonexistent"))
         let again = try runLab(["train", "--model", "highway-mnist-2", "--dataset", "mnist", "--out", directory, "--data", sharedData])
         #expect(again.status == 1 && again.standardError.contains("--resume"))
+        let threads = try runLab(["train", "--resume", directory, "--threads", "0"])
+        #expect(threads.status == 1 && threads.standardError.contains("--threads must be a positive integer, got '0'"))
     }
 }

@@ -220,3 +220,23 @@ struct DeterminismTests {
         #expect(a.parameters.map(\.value) != c.parameters.map(\.value))
     }
 }
+
+/// Every kernel splits work in a way that does not depend on the thread count (images per
+/// thread for convolutions, fixed image ranges for filter gradients, per-image slots for
+/// BatchNorm statistics), so a training step is bit-identical on 1 and 2 threads.
+@Test("a training step gives bit-identical loss and gradients on 1 and 2 threads")
+func threadCountInvariance() {
+    func step(threads: Int) -> [Float] {
+        kernelThreadCount = threads
+        defer { kernelThreadCount = 0 }
+        let model = MNISTResNet(channels: 8, blocks: 2, seed: 3)
+        var random = SplitMix64(seed: 4)
+        let images = Variable(Tensor.randomNormal([20, 1, 28, 28], using: &random))
+        var context = ForwardContext.training(seed: 5)
+        let loss = crossEntropy(logits: model(images, &context), labels: (0..<20).map { $0 % 10 })
+        loss.backward()
+        return [loss.value.scalars[0]] + model.parameters.flatMap { $0.grad?.scalars ?? [] }
+    }
+    let one = step(threads: 1), two = step(threads: 2)
+    #expect(one.count > 1 && one == two)
+}

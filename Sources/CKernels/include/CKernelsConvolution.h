@@ -12,7 +12,7 @@ typedef struct {
 /// y = conv2d(x, filter). 3×3 filters with stride 1 and padding 1 (and no dilation or groups)
 /// run a direct convolution over shifted copies of each image, with no im2col buffer; every
 /// other geometry runs im2col per image and group, then one GEMM. Images are spread over the
-/// thread pool; each image's result is computed the same way whatever the thread count.
+/// thread pool; each image's result is computed the same way whatever the thread count (bit for bit).
 void ck_conv2d_forward(const ck_conv_geometry *g, const float *x, const float *filter, float *y);
 
 /// dx = the adjoint of conv2d in its input: filterᵀ·dy per image, folded back by col2im (for
@@ -21,8 +21,9 @@ void ck_conv2d_forward(const ck_conv_geometry *g, const float *x, const float *f
 void ck_conv2d_backward_input(const ck_conv_geometry *g, const float *dy, const float *filter, float *dx);
 
 /// dfilter = Σ_images dy·im2col(x)ᵀ (for the direct 3×3 geometry: dy correlated with the
-/// shifted copies of x). Each thread sums a fixed contiguous range of images into its own buffer; the buffers are added in order, so the result depends only on the thread
-/// count (and equals the 1-thread result up to float reassociation). dfilter is overwritten.
+/// shifted copies of x). The batch is split into at most 16 fixed ranges of images, each summed
+/// into its own buffer by whichever thread is free; the buffers are added in order, so the result
+/// does not depend on the thread count, bit for bit. dfilter is overwritten.
 void ck_conv2d_backward_filter(const ck_conv_geometry *g, const float *x, const float *dy, float *dfilter);
 
 #endif

@@ -63,35 +63,38 @@ struct ChannelLayout {
         length = shape.dropFirst(2).reduce(1, *)
     }
 
-    /// Calls `body(channel, row)` for every contiguous row of `tensor` (contiguous copy if needed).
-    func forEachRow(_ tensor: Tensor, _ body: (Int, UnsafeBufferPointer<Float>) -> Void) {
+    /// Calls `body(n, channel, row)` for every contiguous row of `tensor` (contiguous copy if
+    /// needed), in parallel over n: `body` may only write what belongs to its own n.
+    func forEachRow(_ tensor: Tensor, _ body: (Int, Int, UnsafeBufferPointer<Float>) -> Void) {
         tensor.withUnsafeBufferPointer { buffer in
-            for n in 0..<batch { for c in 0..<channels {
-                body(c, UnsafeBufferPointer(rebasing: buffer[((n * channels + c) * length)..<((n * channels + c + 1) * length)]))
-            } }
+            parallelFor(batch) { n in
+                for c in 0..<channels {
+                    body(n, c, UnsafeBufferPointer(rebasing: buffer[((n * channels + c) * length)..<((n * channels + c + 1) * length)]))
+                }
+            }
         }
     }
 
-    /// Σ over every axis but 1, per channel, in Double.
-    func channelSums(_ x: Tensor) -> [Double] {
-        var sums = [Double](repeating: 0, count: channels)
-        forEachRow(x) { c, row in sums[c] += sum(row) }
-        return sums
+    /// Sums `rowValue(n, c, row)` over every row per channel, in Double. Each row's value lands in
+    /// its own slot and the slots are added in order of n, so the result does not depend on the
+    /// thread count.
+    func channelTotals(_ tensor: Tensor, _ rowValue: (Int, Int, UnsafeBufferPointer<Float>) -> Double) -> [Double] {
+        var slots = [Double](repeating: 0, count: batch * channels)
+        slots.withUnsafeMutableBufferPointer { slots in
+            forEachRow(tensor) { n, c, row in slots[n * channels + c] = rowValue(n, c, row) }
+        }
+        var totals = [Double](repeating: 0, count: channels)
+        for n in 0..<batch { for c in 0..<channels { totals[c] += slots[n * channels + c] } }
+        return totals
     }
+
+    /// Σ over every axis but 1, per channel, in Double.
+    func channelSums(_ x: Tensor) -> [Double] { channelTotals(x) { _, _, row in sum(row) } }
 
     /// Per-channel mean and biased variance, in Double (two passes: exact for large batches).
     func meanAndVariance(_ x: Tensor) -> (mean: [Double], variance: [Double]) {
         let mean = channelSums(x).map { $0 / Double(count) }
-        var squares = [Double](repeating: 0, count: channels)
-        forEachRow(x) { c, row in
-            let m = Float(mean[c])
-            var total: Float = 0, block = 0.0
-            for (i, value) in row.enumerated() {
-                total += (value - m) * (value - m)
-                if i & 1023 == 1023 { block += Double(total); total = 0 }
-            }
-            squares[c] += block + Double(total)
-        }
+        let squares = channelTotals(x) { _, c, row in sumOfSquares(row, center: Float(mean[c])) }
         return (mean, squares.map { $0 / Double(count) })
     }
 
@@ -99,10 +102,10 @@ struct ChannelLayout {
         var output = Tensor(uninitializedShape: x.shape)
         let gamma = weight.scalars, beta = bias.scalars
         output.withUnsafeMutableBufferPointer { out in
-            var position = 0
-            forEachRow(x) { c, row in
+            forEachRow(x) { n, c, row in
                 let scale = gamma[c] * Float(invStd[c]), shift = beta[c] - Float(mean[c]) * scale
-                for value in row { out[position] = value * scale + shift; position += 1 }
+                let start = (n * channels + c) * length
+                for (i, value) in row.enumerated() { out[start + i] = value * scale + shift }
             }
         }
         return output
@@ -111,16 +114,14 @@ struct ChannelLayout {
     /// ∂x (when needed), ∂γ and ∂β from the formulas above.
     func pullback(_ dy: Tensor, _ x: Tensor, mean: [Double], invStd: [Double], weight: Tensor,
                   needInput: Bool) -> (Tensor?, Tensor, Tensor) {
-        var sumDy = [Double](repeating: 0, count: channels), sumDyCentered = [Double](repeating: 0, count: channels)
         let dyDense = dy.contiguous(), xDense = x.contiguous()
+        var sumDy: [Double] = [], sumDyCentered: [Double] = []
         dyDense.withUnsafeBufferPointer { g in
-            var position = 0
-            forEachRow(xDense) { c, row in
-                let (a, b) = sums(UnsafeBufferPointer(rebasing: g[position..<(position + row.count)]), row, center: Float(mean[c]))
-                sumDy[c] += a
-                sumDyCentered[c] += b
-                position += row.count
+            func gradientRow(_ n: Int, _ c: Int) -> UnsafeBufferPointer<Float> {
+                UnsafeBufferPointer(rebasing: g[((n * channels + c) * length)..<((n * channels + c + 1) * length)])
             }
+            sumDy = channelTotals(dyDense) { _, _, row in sum(row) }
+            sumDyCentered = channelTotals(xDense) { n, c, row in sumOfProducts(gradientRow(n, c), row, center: Float(mean[c])) }
         }
         let sumDyNormalized = (0..<channels).map { sumDyCentered[$0] * invStd[$0] }
         let dWeight = Tensor(shape: [channels], scalars: sumDyNormalized.map(Float.init))
@@ -130,14 +131,13 @@ struct ChannelLayout {
         var dx = Tensor(uninitializedShape: x.shape)
         dyDense.withUnsafeBufferPointer { g in
             dx.withUnsafeMutableBufferPointer { out in
-                var position = 0
-                forEachRow(xDense) { c, row in
-                    let k = gamma[c] * Float(invStd[c]), n = Double(count)
-                    let meanDy = Float(sumDy[c] / n), meanDyNormalized = Float(sumDyNormalized[c] / n)
+                forEachRow(xDense) { n, c, row in
+                    let k = gamma[c] * Float(invStd[c]), count = Double(count)
+                    let meanDy = Float(sumDy[c] / count), meanDyNormalized = Float(sumDyNormalized[c] / count)
                     let m = Float(mean[c]), s = Float(invStd[c])
-                    for value in row {
-                        out[position] = k * (g[position] - meanDy - (value - m) * s * meanDyNormalized)
-                        position += 1
+                    let start = (n * channels + c) * length
+                    for (i, value) in row.enumerated() {
+                        out[start + i] = k * (g[start + i] - meanDy - (value - m) * s * meanDyNormalized)
                     }
                 }
             }
@@ -146,29 +146,34 @@ struct ChannelLayout {
     }
 }
 
-/// (Σ gᵢ, Σ gᵢ·(xᵢ − center)) with eight Float lanes flushed into Double every 128 elements:
-/// vectorisable, and accurate for long rows.
-private func sums(_ g: UnsafeBufferPointer<Float>, _ x: UnsafeBufferPointer<Float>, center: Float) -> (Double, Double) {
-    var totalG = 0.0, totalGX = 0.0
+/// Σ (xᵢ − center)² with eight Float lanes flushed into Double every 128 elements.
+private func sumOfSquares(_ x: UnsafeBufferPointer<Float>, center: Float) -> Double {
+    sumOfProducts(x, x, center: center, centerBoth: true)
+}
+
+/// Σ gᵢ·(xᵢ − center) (or Σ (gᵢ − center)·(xᵢ − center) with `centerBoth`), with eight Float
+/// lanes flushed into Double every 128 elements: vectorisable, and accurate for long rows.
+private func sumOfProducts(_ g: UnsafeBufferPointer<Float>, _ x: UnsafeBufferPointer<Float>, center: Float,
+                           centerBoth: Bool = false) -> Double {
+    let gCenter = centerBoth ? center : 0
+    var total = 0.0
     var start = 0
     while start < x.count {
         let end = Swift.min(start + 128, x.count)
-        var laneG = SIMD8<Float>(), laneGX = SIMD8<Float>()
+        var lanes = SIMD8<Float>()
         var i = start
         while i + 8 <= end {
             var gs = SIMD8<Float>(), xs = SIMD8<Float>()
-            for lane in 0..<8 { gs[lane] = g[i + lane]; xs[lane] = x[i + lane] - center }
-            laneG += gs
-            laneGX += gs * xs
+            for lane in 0..<8 { gs[lane] = g[i + lane] - gCenter; xs[lane] = x[i + lane] - center }
+            lanes += gs * xs
             i += 8
         }
-        var tailG: Float = 0, tailGX: Float = 0
-        while i < end { tailG += g[i]; tailGX += g[i] * (x[i] - center); i += 1 }
-        totalG += Double(laneG.sum()) + Double(tailG)
-        totalGX += Double(laneGX.sum()) + Double(tailGX)
+        var tail: Float = 0
+        while i < end { tail += (g[i] - gCenter) * (x[i] - center); i += 1 }
+        total += Double(lanes.sum()) + Double(tail)
         start = end
     }
-    return (totalG, totalGX)
+    return total
 }
 
 /// Σ of a row with eight independent accumulators (vectorises; more accurate than one).

@@ -23,7 +23,9 @@ extension Tensor {
         let to = result.storage.base, from = storage.base
         if isContiguous {
             let source = from + offset
-            for i in 0..<count { to[i] = f(source[i]) }
+            parallelRanges(count) { range in
+                for i in range { to[i] = f(source[i]) }
+            }
         } else {
             forEachOffset(shape, result.strides, 0, strides, offset) { o, i in to[o] = f(from[i]) }
         }
@@ -37,7 +39,9 @@ extension Tensor {
         if a.shape == b.shape && a.isContiguous && b.isContiguous {
             let result = Tensor(uninitializedShape: a.shape)
             let to = result.storage.base, x = a.storage.base + a.offset, y = b.storage.base + b.offset
-            for i in 0..<a.count { to[i] = f(x[i], y[i]) }
+            parallelRanges(a.count) { range in
+                for i in range { to[i] = f(x[i], y[i]) }
+            }
             return result
         }
         guard let shape = broadcastShape(a.shape, b.shape) else {
