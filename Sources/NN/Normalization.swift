@@ -6,7 +6,7 @@ import Tape
 ///     training:   μ, σ² = mean and biased variance over all axes but 1 (gradients flow through them)
 ///                 running_mean ← (1 − m)·running_mean + m·μ
 ///                 running_var  ← (1 − m)·running_var  + m·σ²·n/(n − 1)   (unbiased)
-///     evaluation: μ, σ² = running_mean, running_var
+///     evaluation: μ, σ² = running_mean, running_var, computed as y = x·a + (β − μ·a), a = γ/√(σ² + ε)
 ///     y = γ·(x − μ)/√(σ² + ε) + β
 public final class BatchNorm: Layer {
     public let weight: Parameter?, bias: Parameter?
@@ -34,7 +34,6 @@ public final class BatchNorm: Layer {
         let axes = [0] + Array(2..<input.rank)
         var statisticsShape = [Int](repeating: 1, count: input.rank)
         statisticsShape[1] = channels
-        let normalized: Variable
         switch context.mode {
         case .training:
             let count = axes.reduce(1) { $0 * input.shape[$1] }
@@ -47,12 +46,12 @@ public final class BatchNorm: Layer {
             batchesTracked.value = batchesTracked.value + 1
             return output
         case .evaluation:
-            let mean = Variable(runningMean.value.reshaped(to: statisticsShape))
-            let scale = Variable((runningVariance.value + epsilon).squareRoot().reshaped(to: statisticsShape))
-            normalized = (input - mean) / scale
+            // y = x·a + c per channel with a = γ/√(σ² + ε), c = β − μ·a: two passes, as PyTorch's CPU kernel.
+            let invStd = Variable((runningVariance.value + epsilon).squareRoot().map { 1 / $0 })
+            let scale = weight.map { $0.variable * invStd } ?? invStd
+            let shift = (bias?.variable ?? Variable(Tensor.zeros([channels]))) - Variable(runningMean.value) * scale
+            return input * scale.reshaped(to: statisticsShape) + shift.reshaped(to: statisticsShape)
         }
-        guard let weight, let bias else { return normalized }
-        return normalized * weight.variable.reshaped(to: statisticsShape) + bias.variable.reshaped(to: statisticsShape)
     }
 
     public override var ownParameters: [(String, Parameter)] {
