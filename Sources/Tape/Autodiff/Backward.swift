@@ -22,15 +22,15 @@ extension Tape {
                 preconditionFailure("backward: the saved tensors of '\(entry.name)' were freed by an earlier backward pass; "
                                     + "pass retainGraph: true to the first one to differentiate twice")
             }
-            let inputs = zip(entry.inputs, entry.inputValues).map { slot, value in
+            let inputs = zip(entry.inputs, entry.revivedInputValues()).map { slot, value in
                 slot >= 0 ? Variable(value, origin: .recorded(self, slot)) : Variable(value)
             }
-            let output = Variable(entry.outputValue, origin: .recorded(self, entry.output))
+            let output = Variable(entry.revivedOutputValue(), origin: .recorded(self, entry.output))
             let inputCotangents = withPullbackContext(recording: createGraph) { pullback(dy, inputs, output) }
             precondition(inputCotangents.count == entry.inputs.count, "backward: '\(entry.name)' returned \(inputCotangents.count) cotangents for \(entry.inputs.count) inputs")
             if let anomalies {
                 anomalies.check(inputCotangents.compactMap { $0?.value }, op: entry.name, phase: .backward,
-                                inputShapes: entry.inputValues.map(\.shape), outputShape: entry.outputValue.shape,
+                                inputShapes: entry.inputShapes, outputShape: entry.outputShape,
                                 file: entry.file, line: entry.line)
             }
             for (inputSlot, dx) in zip(entry.inputs, inputCotangents) {
@@ -41,8 +41,8 @@ extension Tape {
             }
             if !retainGraph {
                 entries[index].pullback = nil
-                entries[index].inputValues = []
-                entries[index].outputValue = Tensor(0)
+                entries[index].inputValues = nil
+                entries[index].outputValue = nil
             }
         }
         var leaves: [(Parameter, Variable)] = []

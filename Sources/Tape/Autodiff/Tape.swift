@@ -14,11 +14,21 @@ public final class Tape: @unchecked Sendable {
         let name: StaticString
         var inputs: [Int]                  // slots; -1 marks a constant input
         var output: Int
-        var inputValues: [Tensor]
-        var outputValue: Tensor
+        let inputShapes: [[Int]]
+        let outputShape: [Int]
+        var inputValues: [Tensor]?         // kept only when the pullback reads them (`SavedValues`)
+        var outputValue: Tensor?
         var pullback: Pullback?            // nil once used by a backward pass that freed it
         let file: StaticString
         let line: UInt
+
+        /// The op's inputs as the pullback sees them: saved values, or zero-cost stand-ins of the
+        /// right shape (a broadcast scalar) when the pullback does not read them.
+        func revivedInputValues() -> [Tensor] {
+            inputValues ?? inputShapes.map { Tensor(0).broadcasted(to: $0) }
+        }
+
+        func revivedOutputValue() -> Tensor { outputValue ?? Tensor(0).broadcasted(to: outputShape) }
     }
 
     var entries: [Entry] = []
@@ -98,10 +108,21 @@ public final class Tape: @unchecked Sendable {
     }
 }
 
+/// Which of an op's values its pullback reads. The tape keeps only those until the backward pass
+/// (the others reach the pullback as zero-cost stand-ins of the right shape), so activations that
+/// no pullback needs are freed during the forward pass.
+public enum SavedValues: Sendable {
+    case inputsAndOutput, inputs, output, shapesOnly
+
+    var keepsInputs: Bool { self == .inputsAndOutput || self == .inputs }
+    var keepsOutput: Bool { self == .inputsAndOutput || self == .output }
+}
+
 extension Variable {
     /// Creates an op's result: records an entry when recording is on and some input needs a
     /// gradient, checks for NaN/Inf under anomaly detection, and otherwise returns a constant.
-    static func record(_ name: StaticString, _ value: Tensor, _ inputs: [Variable],
+    /// `saves` names what `pullback` reads (all of it by default).
+    static func record(_ name: StaticString, _ value: Tensor, _ inputs: [Variable], saves: SavedValues = .inputsAndOutput,
                        file: StaticString = #fileID, line: UInt = #line,
                        pullback: @escaping Tape.Pullback) -> Variable {
         let context = RecordingContext.current
@@ -116,8 +137,9 @@ extension Variable {
         tape.slotShapes.append(value.shape)
         tape.producer.append(entryIndex)
         let output = tape.slotShapes.count - 1
-        tape.entries.append(Tape.Entry(name: name, inputs: slots, output: output, inputValues: inputs.map(\.value),
-                                       outputValue: value, pullback: pullback, file: file, line: line))
+        tape.entries.append(Tape.Entry(name: name, inputs: slots, output: output, inputShapes: inputs.map(\.shape),
+                                       outputShape: value.shape, inputValues: saves.keepsInputs ? inputs.map(\.value) : nil,
+                                       outputValue: saves.keepsOutput ? value : nil, pullback: pullback, file: file, line: line))
         return Variable(value, origin: .recorded(tape, output))
     }
 }

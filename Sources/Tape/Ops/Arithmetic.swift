@@ -7,7 +7,7 @@ extension Variable {
     ///     y  = a + b
     ///     ∂a = unbroadcast(∂y, a.shape),  ∂b = unbroadcast(∂y, b.shape)
     public static func + (a: Variable, b: Variable) -> Variable {
-        record("add", a.value + b.value, [a, b]) { dy, x, _ in
+        record("add", a.value + b.value, [a, b], saves: .shapesOnly) { dy, x, _ in
             [x[0].gradient { dy.unbroadcasted(to: x[0].shape) }, x[1].gradient { dy.unbroadcasted(to: x[1].shape) }]
         }
     }
@@ -17,7 +17,7 @@ extension Variable {
     ///     y  = a − b
     ///     ∂a = unbroadcast(∂y, a.shape),  ∂b = −unbroadcast(∂y, b.shape)
     public static func - (a: Variable, b: Variable) -> Variable {
-        record("sub", a.value - b.value, [a, b]) { dy, x, _ in
+        record("sub", a.value - b.value, [a, b], saves: .shapesOnly) { dy, x, _ in
             [x[0].gradient { dy.unbroadcasted(to: x[0].shape) }, x[1].gradient { -dy.unbroadcasted(to: x[1].shape) }]
         }
     }
@@ -27,7 +27,7 @@ extension Variable {
     ///     y  = a ⊙ b
     ///     ∂a = unbroadcast(∂y ⊙ b, a.shape),  ∂b = unbroadcast(∂y ⊙ a, b.shape)
     public static func * (a: Variable, b: Variable) -> Variable {
-        record("mul", a.value * b.value, [a, b]) { dy, x, _ in
+        record("mul", a.value * b.value, [a, b], saves: .inputs) { dy, x, _ in
             [x[0].gradient { (dy * x[1]).unbroadcasted(to: x[0].shape) },
              x[1].gradient { (dy * x[0]).unbroadcasted(to: x[1].shape) }]
         }
@@ -48,7 +48,7 @@ extension Variable {
     ///
     ///     y = −x,  ∂x = −∂y
     public static prefix func - (x: Variable) -> Variable {
-        record("neg", -x.value, [x]) { dy, _, _ in [-dy] }
+        record("neg", -x.value, [x], saves: .shapesOnly) { dy, _, _ in [-dy] }
     }
 
     /// The larger of each pair (broadcast). Ties send half the cotangent to each side, as PyTorch.

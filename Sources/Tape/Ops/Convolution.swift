@@ -25,7 +25,7 @@ public func conv2d(_ input: Variable, filter: Variable, bias: Variable? = nil, s
 public func conv2d(_ input: Variable, filter: Variable, geometry: Convolution2D,
                    file: StaticString = #fileID, line: UInt = #line) -> Variable {
     Variable.record("conv2d", Tensor.conv2d(input.value, filter: filter.value, geometry: geometry), [input, filter],
-                    file: file, line: line) { dy, x, _ in
+                    saves: .inputs, file: file, line: line) { dy, x, _ in
         [x[0].gradient { conv2dBackwardInput(dy, filter: x[1], inputShape: x[0].shape, geometry: geometry) },
          x[1].gradient { conv2dBackwardFilter(x[0], outputGradient: dy, filterShape: x[1].shape, geometry: geometry) }]
     }

@@ -24,7 +24,7 @@ public func batchNormalized(_ input: Variable, weight: Variable, bias: Variable,
     let statistics = layout.meanAndVariance(input.value)
     let invStd = statistics.variance.map { 1 / ($0 + Double(epsilon)).squareRoot() }
     let output = layout.normalize(input.value, mean: statistics.mean, invStd: invStd, weight: weight.value, bias: bias.value)
-    let y = Variable.record("batchNorm", output, [input, weight, bias], file: file, line: line) { dy, x, _ in
+    let y = Variable.record("batchNorm", output, [input, weight, bias], saves: .inputs, file: file, line: line) { dy, x, _ in
         if RecordingContext.current.gradientsEnabled {
             return differentiableBatchNormPullback(dy, x[0], x[1], epsilon: epsilon, layout: layout)
         }

@@ -34,10 +34,10 @@ extension Variable {
 
     /// Rectified linear unit. The derivative at 0 is taken as 0 (as PyTorch).
     ///
-    ///     y = max(x, 0),  ∂x = ∂y ⊙ [x > 0]
+    ///     y = max(x, 0),  ∂x = ∂y ⊙ [y > 0]   (saves only y)
     public func relu(file: StaticString = #fileID, line: UInt = #line) -> Variable {
-        Variable.record("relu", value.relu(), [self], file: file, line: line) { dy, x, _ in
-            [dy * Variable(x[0].value .> 0)]
+        Variable.record("relu", value.relu(), [self], saves: .output, file: file, line: line) { dy, _, y in
+            [dy * Variable(y.value .> 0)]   // y > 0 exactly where x > 0
         }
     }
 
