@@ -183,16 +183,20 @@ static void correlate_avx2(int64_t vectors, const float *dy, int64_t ldd, const 
 }
 #endif
 
+static _Thread_local int portable_requested;
+
+void ck_conv2d_use_portable_kernels_on_this_thread(int enable) { portable_requested = enable; }
+
 static gather_kernel native_gather(void) {
 #if defined(__x86_64__)
-    if (ck_has_avx2_fma()) return gather_avx2;
+    if (ck_has_avx2_fma() && !portable_requested) return gather_avx2;
 #endif
     return gather_portable;
 }
 
 static correlate_kernel native_correlate(void) {
 #if defined(__x86_64__)
-    if (ck_has_avx2_fma()) return correlate_avx2;
+    if (ck_has_avx2_fma() && !portable_requested) return correlate_avx2;
 #endif
     return correlate_portable;
 }

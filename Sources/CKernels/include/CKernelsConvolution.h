@@ -26,4 +26,8 @@ void ck_conv2d_backward_input(const ck_conv_geometry *g, const float *dy, const 
 /// does not depend on the thread count, bit for bit. dfilter is overwritten.
 void ck_conv2d_backward_filter(const ck_conv_geometry *g, const float *x, const float *dy, float *dfilter);
 
+/// With enable != 0, the direct 3×3 convolutions started from the calling thread use the portable
+/// C kernels instead of AVX2+FMA (for tests of the fallback; results differ only by rounding).
+void ck_conv2d_use_portable_kernels_on_this_thread(int enable);
+
 #endif
