@@ -49,6 +49,18 @@ void ck_pack_b_portable(int64_t nc, int64_t kc, const float *B, int64_t rs, int6
 // (the pool has > 1 thread and the caller is not already inside a region); else 0.
 int ck_pool_can_split(void);
 
+// Per-thread scratch (scratch.c): this thread's buffer for `slot`, at least `count` floats,
+// 64-byte aligned, kept between calls (contents unspecified) and freed when the thread exits.
+typedef enum { CK_BUFFER_GEMM_A, CK_BUFFER_GEMM_B, CK_BUFFER_CONVOLUTION, CK_BUFFER_SLOTS } ck_buffer_slot;
+float *ck_thread_buffer(ck_buffer_slot slot, int64_t count);
+
+// Zeroes the twelve accumulators ymm0..ymm11 of the AVX2 kernels (inline assembly text).
+#define CK_ZERO_YMM0_TO_11 \
+    "vxorps %%ymm0, %%ymm0, %%ymm0\n\t" "vxorps %%ymm1, %%ymm1, %%ymm1\n\t" "vxorps %%ymm2, %%ymm2, %%ymm2\n\t" \
+    "vxorps %%ymm3, %%ymm3, %%ymm3\n\t" "vxorps %%ymm4, %%ymm4, %%ymm4\n\t" "vxorps %%ymm5, %%ymm5, %%ymm5\n\t" \
+    "vxorps %%ymm6, %%ymm6, %%ymm6\n\t" "vxorps %%ymm7, %%ymm7, %%ymm7\n\t" "vxorps %%ymm8, %%ymm8, %%ymm8\n\t" \
+    "vxorps %%ymm9, %%ymm9, %%ymm9\n\t" "vxorps %%ymm10, %%ymm10, %%ymm10\n\t" "vxorps %%ymm11, %%ymm11, %%ymm11\n\t"
+
 // Filter gradients sum the batch in this many fixed ranges of images (fewer for small batches),
 // one partial sum each, added in order: the result does not depend on the thread count.
 enum { CK_FILTER_GRADIENT_CHUNKS = 16 };

@@ -12,7 +12,6 @@
 #include "CKernelsConvolution.h"
 #include "CKernels.h"
 #include "ck_internal.h"
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,18 +64,7 @@ static void gather_avx2(int64_t steps, const float *x, const int64_t *offsets, c
                         int64_t ldo) {
     int64_t ldo_bytes = ldo * (int64_t)sizeof(float);
     __asm__ volatile(
-        "vxorps %%ymm0, %%ymm0, %%ymm0\n\t"
-        "vxorps %%ymm1, %%ymm1, %%ymm1\n\t"
-        "vxorps %%ymm2, %%ymm2, %%ymm2\n\t"
-        "vxorps %%ymm3, %%ymm3, %%ymm3\n\t"
-        "vxorps %%ymm4, %%ymm4, %%ymm4\n\t"
-        "vxorps %%ymm5, %%ymm5, %%ymm5\n\t"
-        "vxorps %%ymm6, %%ymm6, %%ymm6\n\t"
-        "vxorps %%ymm7, %%ymm7, %%ymm7\n\t"
-        "vxorps %%ymm8, %%ymm8, %%ymm8\n\t"
-        "vxorps %%ymm9, %%ymm9, %%ymm9\n\t"
-        "vxorps %%ymm10, %%ymm10, %%ymm10\n\t"
-        "vxorps %%ymm11, %%ymm11, %%ymm11\n\t"
+        CK_ZERO_YMM0_TO_11
         "test %[steps], %[steps]\n\t"
         "jz 2f\n\t"
         ".p2align 5\n"
@@ -201,52 +189,6 @@ static correlate_kernel native_correlate(void) {
     return correlate_portable;
 }
 
-// MARK: - Per-thread scratch
-
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-
-typedef struct {
-    float *data;
-    int64_t capacity;
-} scratch;
-
-static void scratch_free(void *pointer) {
-    scratch *s = pointer;
-    free(s->data);
-    free(s);
-}
-
-static void scratch_key_create(void) {
-    if (pthread_key_create(&scratch_key, scratch_free) != 0) {
-        fputs("CKernels: pthread_key_create failed\n", stderr);
-        abort();
-    }
-}
-
-/// This thread's scratch buffer of at least `count` floats (kept between calls, freed at thread exit).
-static float *thread_scratch(int64_t count) {
-    pthread_once(&scratch_once, scratch_key_create);
-    scratch *s = pthread_getspecific(scratch_key);
-    if (!s) {
-        s = calloc(1, sizeof *s);
-        if (!s || pthread_setspecific(scratch_key, s) != 0) {
-            fputs("CKernels: cannot allocate convolution scratch\n", stderr);
-            abort();
-        }
-    }
-    if (s->capacity < count) {
-        free(s->data);
-        s->data = aligned_alloc(64, (size_t)((count * (int64_t)sizeof(float) + 63) / 64 * 64));
-        s->capacity = s->data ? count : 0;
-        if (!s->data) {
-            fputs("CKernels: cannot allocate convolution scratch\n", stderr);
-            abort();
-        }
-    }
-    return s->data;
-}
-
 // MARK: - Shifted copies
 
 /// Layout of the three zero-guarded copies of `channels` channels of one H×W image.
@@ -316,7 +258,7 @@ static void gather_image(void *context, int64_t image) {
     const gather_task *t = context;
     const shifted_layout *layout = &t->layout;
     const int64_t steps = t->in_channels * 9, blocks = (t->out_channels + TILE_ROWS - 1) / TILE_ROWS;
-    float *copies = thread_scratch(3 * layout->copy_size);
+    float *copies = ck_thread_buffer(CK_BUFFER_CONVOLUTION, 3 * layout->copy_size);
     make_shifted_copies(layout, t->in_channels, t->input + image * t->in_channels * layout->pixels, copies);
     float *output = t->output + image * t->out_channels * layout->pixels;
     float tile[TILE_ROWS * TILE_PIXELS];
@@ -395,7 +337,7 @@ static void correlate_chunk(void *context, int64_t chunk) {
     // ∂y is read in place when its rows are whole vectors and its channels whole tiles; else
     // through a zero-padded copy.
     const int in_place = t->padded_pixels == layout->pixels && t->outputs % TILE_ROWS == 0;
-    float *copies = thread_scratch(copies_size + (in_place ? 0 : gradient_size));
+    float *copies = ck_thread_buffer(CK_BUFFER_CONVOLUTION, copies_size + (in_place ? 0 : gradient_size));
     float *acc = t->accumulators + chunk * accumulator_count(t);
     memset(acc, 0, sizeof(float) * accumulator_count(t));
     float *padded = copies + copies_size;

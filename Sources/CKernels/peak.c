@@ -1,5 +1,6 @@
 // CPU feature detection and the register-resident loop that measures the multiply-add peak.
 #include "CKernels.h"
+#include "ck_internal.h"
 #include <stdatomic.h>
 
 int ck_has_avx2_fma(void) {
@@ -23,18 +24,7 @@ int ck_has_avx2_fma(void) {
 // 12 independent accumulators hide the FMA latency (4–5 cycles) on two FMA pipes.
 static void fma_loop_avx2(int64_t iterations) {
     __asm__ volatile(
-        "vxorps %%ymm0, %%ymm0, %%ymm0\n\t"
-        "vxorps %%ymm1, %%ymm1, %%ymm1\n\t"
-        "vxorps %%ymm2, %%ymm2, %%ymm2\n\t"
-        "vxorps %%ymm3, %%ymm3, %%ymm3\n\t"
-        "vxorps %%ymm4, %%ymm4, %%ymm4\n\t"
-        "vxorps %%ymm5, %%ymm5, %%ymm5\n\t"
-        "vxorps %%ymm6, %%ymm6, %%ymm6\n\t"
-        "vxorps %%ymm7, %%ymm7, %%ymm7\n\t"
-        "vxorps %%ymm8, %%ymm8, %%ymm8\n\t"
-        "vxorps %%ymm9, %%ymm9, %%ymm9\n\t"
-        "vxorps %%ymm10, %%ymm10, %%ymm10\n\t"
-        "vxorps %%ymm11, %%ymm11, %%ymm11\n\t"
+        CK_ZERO_YMM0_TO_11
         "vxorps %%ymm12, %%ymm12, %%ymm12\n\t"
         "vxorps %%ymm13, %%ymm13, %%ymm13\n\t"
         ".p2align 5\n"

@@ -2,9 +2,6 @@
 // buffers that persist, and the split of large products over the thread pool.
 #include "CKernels.h"
 #include "ck_internal.h"
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 // Cache blocking. A KC×16 panel of packed B (16 KB) stays in L1 while the micro-kernel streams
@@ -42,50 +39,9 @@ static const implementation *native_implementation(void) {
 
 const char *ck_sgemm_kernel_name(void) { return native_implementation()->name; }
 
-// MARK: Per-thread packing buffers, allocated on a thread's first product, freed at its exit.
-
-typedef struct {
-    float *a;  // MC×KC, as MC/6 panels of 6×KC, plus 2 floats the A packing may overrun
-    float *b;  // KC×NC, as NC/16 panels of KC×16
-} scratch;
-
-enum {
-    SCRATCH_A_BYTES = ((MC * KC + 16) * sizeof(float) + 63) / 64 * 64,
-    SCRATCH_B_BYTES = (KC * NC * sizeof(float) + 63) / 64 * 64,
-};
-
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-
-static void scratch_free(void *pointer) {
-    scratch *s = pointer;
-    free(s->a);
-    free(s->b);
-    free(s);
-}
-
-static void scratch_key_create(void) {
-    if (pthread_key_create(&scratch_key, scratch_free) != 0) {
-        fputs("CKernels: pthread_key_create failed\n", stderr);
-        abort();
-    }
-}
-
-static scratch *thread_scratch(void) {
-    pthread_once(&scratch_once, scratch_key_create);
-    scratch *s = pthread_getspecific(scratch_key);
-    if (s) return s;
-    s = malloc(sizeof *s);
-    if (s) {
-        s->a = aligned_alloc(64, SCRATCH_A_BYTES);
-        s->b = aligned_alloc(64, SCRATCH_B_BYTES);
-    }
-    if (!s || !s->a || !s->b || pthread_setspecific(scratch_key, s) != 0) {
-        fputs("CKernels: cannot allocate GEMM packing buffers\n", stderr);
-        abort();
-    }
-    return s;
-}
+// Packing buffers: per thread, MC×KC as MC/6 panels of 6×KC plus 2 floats the A packing may
+// overrun, and KC×NC as NC/16 panels of KC×16.
+enum { PACKED_A_FLOATS = MC * KC + 16, PACKED_B_FLOATS = KC * NC };
 
 // MARK: The serial loop nest
 
@@ -244,7 +200,8 @@ static int spreads_over_l1(const float *B, int64_t stride, int64_t rows) {
 // block; the next A block is prefetched a few lines before each call.
 static void gemm_serial(const problem *p) {
     const implementation *impl = p->impl;
-    scratch *s = thread_scratch();
+    float *packed_a = ck_thread_buffer(CK_BUFFER_GEMM_A, PACKED_A_FLOATS);
+    float *packed_b = ck_thread_buffer(CK_BUFFER_GEMM_B, PACKED_B_FLOATS);
     int64_t nc_block = balanced_block(p->N, NC, CK_NR);
     int64_t kc_block = balanced_block(p->K, KC, 1);
     int64_t mc_block = balanced_block(p->M, MC, CK_MR);
@@ -255,8 +212,8 @@ static void gemm_serial(const problem *p) {
         for (int64_t pc = 0; pc < p->K; pc += kc_block) {
             int64_t kc = min64(kc_block, p->K - pc);
             const float *b_source = p->B + pc * p->rsB + jc * p->csB;
-            if (!direct_b) impl->pack_b(nc, kc, b_source, p->rsB, p->csB, s->b);
-            else if (nc % CK_NR) impl->pack_b(nc % CK_NR, kc, b_source + nc / CK_NR * CK_NR, p->rsB, 1, s->b);
+            if (!direct_b) impl->pack_b(nc, kc, b_source, p->rsB, p->csB, packed_b);
+            else if (nc % CK_NR) impl->pack_b(nc % CK_NR, kc, b_source + nc / CK_NR * CK_NR, p->rsB, 1, packed_b);
             // The next (jc, pc) block, if any.
             int64_t next_jc = jc, next_pc = pc + kc;
             if (next_pc >= p->K) next_jc += nc, next_pc = 0;
@@ -266,14 +223,14 @@ static void gemm_serial(const problem *p) {
                           has_next ? next_kc : 0, min64(nc_block, p->N - next_jc));
             for (int64_t ic = 0; ic < p->M; ic += mc_block) {
                 int64_t mc = min64(mc_block, p->M - ic);
-                impl->pack_a(mc, kc, p->A + ic * p->rsA + pc * p->csA, p->rsA, p->csA, s->a);
+                impl->pack_a(mc, kc, p->A + ic * p->rsA + pc * p->csA, p->rsA, p->csA, packed_a);
                 // The next A block: the next ic, or the first of the next (jc, pc).
                 int64_t next_ic = ic + mc < p->M ? ic + mc : 0;
                 prefetch_plan(&next_a, p->A + next_ic * p->rsA + (next_ic ? pc : next_pc) * p->csA, p->rsA, p->csA,
                               next_ic || has_next ? min64(mc_block, p->M - next_ic) : 0, next_ic ? kc : next_kc);
                 int64_t calls = ((nc + CK_NR - 1) / CK_NR) * ((mc + CK_MR - 1) / CK_MR);
                 int64_t b_calls = ((nc + CK_NR - 1) / CK_NR) * ((p->M - ic + CK_MR - 1) / CK_MR);
-                block k = {impl, s->a, direct_b ? b_source : s->b, direct_b ? s->b : NULL,
+                block k = {impl, packed_a, direct_b ? b_source : packed_b, direct_b ? packed_b : NULL,
                            direct_b ? p->rsB : CK_NR, direct_b ? 1 : kc,
                            p->C + ic * p->ldc + jc, p->ldc, mc, nc, kc,
                            p->alpha, pc == 0 ? p->beta : 1.0f, &next_a, &next_b,
