@@ -6,6 +6,8 @@ struct ExperimentOptions {
     var quick: Bool
     var outputDirectory: String
     var seeds: [UInt64]
+    /// `--data DIR` for experiments that train on a data set (nil: `$TAPE_DATA`, else ../shared/data).
+    var dataDirectory: String? = nil
 }
 
 /// A named, seeded study with the claim it tests. `run` writes DIR/NAME.csv, SVG plots and
@@ -17,7 +19,7 @@ struct Experiment: Sendable {
 }
 
 /// Every experiment `lab experiment NAME` knows, in the order of the issue.
-let experiments: [Experiment] = [shatteringExperiment, explodingExperiment]
+let experiments: [Experiment] = [shatteringExperiment, explodingExperiment, ensemblesExperiment, hessianExperiment, identityMappingsExperiment, highwayExperiment, stochasticDepthExperiment, looksLinearExperiment]
 
 /// Accumulates an experiment's outputs and writes them atomically.
 struct ExperimentWriter {
@@ -70,10 +72,10 @@ func scientific(_ value: Double) -> String {
     return format(Float(mantissa), 2) + "e" + (exponent >= 0 ? "+" : "") + "\(exponent)"
 }
 
-/// `lab experiment list | NAME [--quick] [--out DIR] [--seeds N]`.
+/// `lab experiment list | NAME [--quick] [--out DIR] [--seeds N] [--data DIR]`.
 func experimentCommand(_ arguments: Arguments) throws {
     guard let name = arguments.positional.first else {
-        throw LabError("usage: lab experiment list | NAME [--quick] [--out DIR] [--seeds N]", usage: true)
+        throw LabError("usage: lab experiment list | NAME [--quick] [--out DIR] [--seeds N] [--data DIR]", usage: true)
     }
     if name == "list" {
         for experiment in experiments { print(experiment.name.padding(20) + experiment.claim) }
@@ -85,7 +87,7 @@ func experimentCommand(_ arguments: Arguments) throws {
     let seedCount = try arguments.integer("seeds", default: 3)
     guard seedCount >= 1 else { throw LabError("--seeds must be at least 1") }
     let options = ExperimentOptions(quick: arguments.flag("quick"), outputDirectory: arguments.value("out") ?? "experiments",
-                                    seeds: (0..<UInt64(seedCount)).map { $0 })
+                                    seeds: (0..<UInt64(seedCount)).map { $0 }, dataDirectory: arguments.value("data"))
     let start = now()
     try experiment.run(options)
     printLine("\(name): wrote \(options.outputDirectory)/\(name).csv, .md and plots in \(duration(now() - start))")

@@ -18,7 +18,7 @@ commands:
   train   --resume RUN_DIR [--data DIR]
   eval    --model M --weights W.safetensors --dataset D [--limit N --data DIR]
 
-  experiment list | NAME [--quick] [--out DIR] [--seeds N]
+  experiment list | NAME [--quick] [--out DIR] [--seeds N] [--data DIR]
 
 data sets: mnist, fashion-mnist, cifar10, cifar100; data from --data DIR, $TAPE_DATA or ../shared/data
 """
@@ -47,7 +47,7 @@ func run(_ command: String, _ rest: [String]) throws {
     case "eval":
         try evalCommand(Arguments(rest, valueOptions: ["model", "weights", "dataset", "limit", "data"], flagOptions: []))
     case "experiment":
-        try experimentCommand(Arguments(rest, valueOptions: ["out", "seeds"], flagOptions: ["quick"]))
+        try experimentCommand(Arguments(rest, valueOptions: ["out", "seeds", "data"], flagOptions: ["quick"]))
     case "help", "--help", "-h":
         print(usage)
     default:

@@ -43,3 +43,133 @@ struct ExperimentTests {
         #expect(unknown.status == 1 && unknown.standardError.contains("unknown experiment 'shatering'"))
     }
 }
+
+/// The quick smoke tests of `hessian`, `highway` and `looks-linear` (the last two train on MNIST).
+extension ExperimentTests {
+    @Test func hessian() throws {
+        let rows = try run("hessian", plots: ["condition", "spectrum"])
+        #expect(rows.count == 3 * 3 * 2 * 2)   // linear, tanh and ReLU nets × spans 1–3 × depths 6, 12 × 2 seeds
+        for row in rows {
+            let (setup, span, depth) = (row[0], Int(row[1])!, Int(row[2])!)
+            let parameters = Int(row[4])!, radius = Double(row[5])!
+            #expect(parameters == depth * 4, "\(row)")   // width 2: the hidden weights only
+            #expect(radius.isFinite && radius >= 0, "\(row)")
+            #expect(Int(row[7])! + Int(row[8])! + Int(row[9])! == parameters, "\(row)")
+            if let condition = Double(row[6]) { #expect(condition.isFinite && condition >= 1, "\(row)") }
+            if setup != "ReLU near zero" && span == 3 { #expect(radius == 0, "\(row)") }   // a high-order stationary point
+            if setup != "ReLU near zero" && span == 2 { #expect(radius > 0 && row[7] == row[8], "\(row)") }   // a strict saddle, ±σ
+        }
+        // Span 2 at the zero point: the same condition number at every depth, seed by seed.
+        for seed in ["0", "1"] {
+            let conditions = rows.filter { $0[0] == "linear at zero" && $0[1] == "2" && $0[3] == seed }.map { Double($0[6])! }
+            #expect(conditions.count == 2 && abs(conditions[0] / conditions[1] - 1) < 1e-3, "\(conditions)")
+        }
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: sharedData + "/mnist"), "needs ../shared/data"))
+    func highway() throws {
+        let rows = try run("highway", plots: ["loss", "gates"])
+        // Plain nets and highway nets with two gate biases, 2 and 4 layers, 2 seeds: 4 loss bins, final loss and
+        // accuracy each, and for highway nets the mean and std of every gate layer at init and after training.
+        #expect(rows.count == 3 * 2 * 2 * 6 + 2 * 2 * (1 + 3) * 4)
+        for row in rows {
+            let value = Double(row[6])!
+            switch row[4] {
+            case "train_loss", "final_train_loss": #expect(value.isFinite && value > 0 && value < 10, "\(row)")
+            case "final_train_accuracy", "gate_mean_init", "gate_mean_trained": #expect(value >= 0 && value <= 1, "\(row)")
+            case "gate_std_init", "gate_std_trained": #expect(value >= 0 && value <= 0.5, "\(row)")
+            default: Issue.record("unexpected quantity \(row)")
+            }
+            if row[4].hasPrefix("gate") { #expect(row[0].hasPrefix("highway"), "\(row)") }
+        }
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: sharedData + "/mnist"), "needs ../shared/data"))
+    func looksLinear() throws {
+        let rows = try run("looks-linear", plots: ["depth"])
+        #expect(rows.count == 3 * 2 * 2)   // 3 setups × depths 2, 6 × 2 seeds
+        for row in rows {
+            let loss = Double(row[4])!, accuracy = Double(row[5])!
+            #expect(loss.isFinite && loss > 0 && loss < 10, "\(row)")
+            #expect(accuracy >= 0 && accuracy <= 1, "\(row)")
+        }
+    }
+
+    @Test func trainingExperimentsNameMissingData() throws {
+        for name in ["highway", "looks-linear"] {
+            let directory = temporaryPath("experiment-\(name)-nodata")
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let result = try runLab(["experiment", name, "--quick", "--out", directory, "--data", directory + "/nonexistent"])
+            #expect(result.status == 1 && result.standardError.contains(name) && result.standardError.contains("nonexistent"),
+                    "\(result.standardError)")
+        }
+    }
+}
+
+/// The quick smoke tests of `ensembles`, `identity-mappings` and `stochastic-depth` (all train on MNIST).
+extension ExperimentTests {
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: sharedData + "/mnist"), "needs ../shared/data"))
+    func ensembles() throws {
+        let rows = try run("ensembles", plots: ["lesion", "paths"])
+        // Per seed: for the ResNet and plain twin (6 blocks) final loss, test error, 6 single and 3 random-count
+        // (k = 2, 3, 4) deletions, for the shallow plain twin (3 blocks) 2 + 3 + 1 (k = 2); for the ResNet also
+        // 3 path rows for each length 0 … 6.
+        #expect(rows.count == 2 * (2 * (2 + 6 + 3) + (2 + 3 + 1) + 3 * 7))
+        #expect(Set(rows.map { $0[1] }) == ["ResNet", "plain", "shallow plain"])
+        for row in rows {
+            let value = Double(row[4])!
+            switch row[0] {
+            case "final_train_loss": #expect(value.isFinite && value > 0 && value < 10, "\(row)")
+            case "test_error", "delete_one_error", "delete_random_error", "path_length_fraction", "path_contribution":
+                #expect(value >= 0 && value <= 1, "\(row)")
+            case "path_gradient_norm": #expect(value.isFinite && value >= 0, "\(row)")
+            default: Issue.record("unexpected measure \(row)")
+            }
+            if row[0].hasPrefix("path") { #expect(row[1] == "ResNet", "\(row)") }
+        }
+        for seed in ["0", "1"] {
+            for measure in ["path_length_fraction", "path_contribution"] {
+                let total = rows.filter { $0[0] == measure && $0[2] == seed }.reduce(0) { $0 + Double($1[4])! }
+                #expect(abs(total - 1) < 1e-6, "\(measure) of seed \(seed) sums to \(total)")
+            }
+        }
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: sharedData + "/mnist"), "needs ../shared/data"))
+    func identityMappings() throws {
+        let rows = try run("identity-mappings", plots: ["training"])
+        #expect(rows.count == 13 * 2)   // 9 shortcut variants and 4 more placements, 2 seeds
+        #expect(Set(rows.map { $0[1] }) == ["shortcut", "placement"])
+        for row in rows {
+            let loss = Double(row[3])!, error = Double(row[4])!
+            #expect((loss.isFinite && loss > 0) || row[5] == "true", "\(row)")
+            #expect(error >= 0 && error <= 1, "\(row)")
+        }
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: sharedData + "/mnist"), "needs ../shared/data"))
+    func stochasticDepth() throws {
+        let rows = try run("stochastic-depth", plots: ["training"])
+        #expect(rows.count == 2 * 2)   // constant and stochastic depth, 2 seeds
+        for row in rows {
+            let expected = Double(row[2])!, blocks = Double(row[3])!, seconds = Double(row[4])!
+            let loss = Double(row[6])!, error = Double(row[7])!
+            // 6 blocks; linear decay to 0.5: Σ 1 − (l/6)/2 = 4.25.
+            #expect(expected == (row[0] == "constant depth" ? 6 : 4.25), "\(row)")
+            #expect(row[0] == "constant depth" ? blocks == 6 : blocks > 1 && blocks < 6, "\(row)")
+            #expect(seconds.isFinite && seconds > 0, "\(row)")
+            #expect(loss.isFinite && loss > 0 && loss < 10, "\(row)")
+            #expect(error >= 0 && error <= 1, "\(row)")
+        }
+    }
+
+    @Test func shortTrainingExperimentsNameMissingData() throws {
+        for name in ["ensembles", "identity-mappings", "stochastic-depth"] {
+            let directory = temporaryPath("experiment-\(name)-nodata")
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let result = try runLab(["experiment", name, "--quick", "--out", directory, "--data", directory + "/nonexistent"])
+            #expect(result.status == 1 && result.standardError.contains(name) && result.standardError.contains("nonexistent"),
+                    "\(result.standardError)")
+        }
+    }
+}
