@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Datasets
 import Instruments
 import Models
@@ -87,7 +92,7 @@ private func runEnsembles(_ options: ExperimentOptions) throws {
                                     downsampling: setup.downsampling)
     var writer = try ExperimentWriter(name: "ensembles", directory: options.outputDirectory,
                                       csvHeader: "measure,network,seed,index,value,std")
-    let start = now()
+    let start = now(), startCPU = processCPUSeconds()
     let n = setup.blocks
     let networks = [
         LesionedNetwork(label: "ResNet", residual: true, blocks: n, color: .blue, style: .solid),
@@ -137,7 +142,7 @@ private func runEnsembles(_ options: ExperimentOptions) throws {
                       + "\(duration(now() - start)) so far")
         }
     }
-    let runtime = now() - start
+    let runtime = now() - start, cpuTime = processCPUSeconds() - startCPU
 
     // Lesion plots: each block deleted, k random blocks deleted (means over seeds).
     var lesions = Figure(rows: 1, columns: 2, title: "Lesions of trained networks (\(setup.testImages) test images)",
@@ -232,8 +237,8 @@ private func runEnsembles(_ options: ExperimentOptions) throws {
                 + "‖∂loss/∂x₀‖ (x₀ the first block's input, loss on \(setup.pathBatch) test images) of single paths through k "
                 + "residual branches and n − k shortcuts, \(setup.pathSamplesPerLength) random paths per length (all of them when "
                 + "fewer exist), weighted by their number C(n, k). Seeds \(options.seeds.map(String.init).joined(separator: ", ")) "
-                + "(model init and data order; mean ± sample std over seeds). Runtime \(duration(runtime)) on 2 cores shared with "
-                + "other jobs (\(options.quick ? "quick, debug or release" : "release")).")
+                + "(model init and data order; mean ± sample std over seeds). Runtime \(duration(runtime)) wall-clock on 2 cores shared "
+                + "with other jobs, \(duration(cpuTime)) CPU (\(options.quick ? "quick, debug or release" : "release")).")
     writer.text()
     writer.text("| network | blocks | final training loss | test error, nothing deleted | one block deleted: mean error (worst) | "
                 + "fatal single deletions |")
@@ -458,6 +463,18 @@ func trainShortMNIST(_ model: Layer, on train: ImageSet, schedule: ShortMNISTSch
         run.log.epochSeconds.append(now() - start)
     }
     return run.log
+}
+
+/// User plus system CPU seconds of this process so far, over all its threads (the runtime a
+/// shared machine's load does not inflate).
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    #if os(Linux)
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
 /// The test error (fraction misclassified) of `model` on `set` in evaluation mode.

@@ -84,7 +84,7 @@ private func runIdentityMappings(_ options: ExperimentOptions) throws {
                                     downsampling: setup.downsampling)
     var writer = try ExperimentWriter(name: "identity-mappings", directory: options.outputDirectory,
                                       csvHeader: "variant,table,seed,final_train_loss,test_error,diverged")
-    let start = now()
+    let start = now(), startCPU = processCPUSeconds()
     var runs: [String: [VariantRun]] = [:]
     for seed in options.seeds {
         for variant in shortcutVariants {
@@ -100,7 +100,7 @@ private func runIdentityMappings(_ options: ExperimentOptions) throws {
                       + "\(formatted(100 * testError, 2))%, \(duration(now() - start)) so far")
         }
     }
-    let runtime = now() - start
+    let runtime = now() - start, cpuTime = processCPUSeconds() - startCPU
 
     // Training curves, one panel per table.
     let bins = options.quick ? 5 : 20
@@ -167,7 +167,8 @@ private func runIdentityMappings(_ options: ExperimentOptions) throws {
                 + "mode while training (gradients through the batch statistics), evaluation mode (running statistics) on the first "
                 + "\(data.test.count) test images. Final training loss: mean over the last 10% of steps. Seeds "
                 + "\(options.seeds.map(String.init).joined(separator: ", ")) (init, data order, dropout; mean ± sample std). Runtime "
-                + "\(duration(runtime)) (\(options.quick ? "quick, debug or release" : "release")). The paper's numbers are CIFAR-10 "
+                + "\(duration(runtime)) wall-clock on 2 cores shared with other jobs, \(duration(cpuTime)) CPU "
+                + "(\(options.quick ? "quick, debug or release" : "release")). The paper's numbers are CIFAR-10 "
                 + "test errors of ResNet-110 (median of 5 runs, 164 epochs); \"fail\" means above 20%. A final training loss above 100 "
                 + "counts as diverged.")
     writer.text()
