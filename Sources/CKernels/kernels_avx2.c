@@ -7,34 +7,10 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-// One k step: two 8-float loads of the B row (b advances by b_stride bytes), six broadcasts of
-// the packed A column (byte offset U·24 for step U of the unrolled loop), twelve FMAs into
-// ymm0..ymm11 (row r of the tile lives in ymm(2r), ymm(2r+1)), and PREFETCH: CK_PREFETCH or "".
-#define CK_STEP(U, PREFETCH) \
-    "vmovups (%[b]), %%ymm12\n\t" \
-    "vmovups 32(%[b]), %%ymm13\n\t" \
-    "add %[b_stride], %[b]\n\t" \
-    "vbroadcastss " #U "*24(%[a]), %%ymm14\n\t" \
-    "vbroadcastss " #U "*24+4(%[a]), %%ymm15\n\t" \
-    "vfmadd231ps %%ymm12, %%ymm14, %%ymm0\n\t" \
-    "vfmadd231ps %%ymm13, %%ymm14, %%ymm1\n\t" \
-    "vfmadd231ps %%ymm12, %%ymm15, %%ymm2\n\t" \
-    "vfmadd231ps %%ymm13, %%ymm15, %%ymm3\n\t" \
-    PREFETCH \
-    "vbroadcastss " #U "*24+8(%[a]), %%ymm14\n\t" \
-    "vbroadcastss " #U "*24+12(%[a]), %%ymm15\n\t" \
-    "vfmadd231ps %%ymm12, %%ymm14, %%ymm4\n\t" \
-    "vfmadd231ps %%ymm13, %%ymm14, %%ymm5\n\t" \
-    "vfmadd231ps %%ymm12, %%ymm15, %%ymm6\n\t" \
-    "vfmadd231ps %%ymm13, %%ymm15, %%ymm7\n\t" \
-    "vbroadcastss " #U "*24+16(%[a]), %%ymm14\n\t" \
-    "vbroadcastss " #U "*24+20(%[a]), %%ymm15\n\t" \
-    "vfmadd231ps %%ymm12, %%ymm14, %%ymm8\n\t" \
-    "vfmadd231ps %%ymm13, %%ymm14, %%ymm9\n\t" \
-    "vfmadd231ps %%ymm12, %%ymm15, %%ymm10\n\t" \
-    "vfmadd231ps %%ymm13, %%ymm15, %%ymm11\n\t"
-
-// The same k step for the first 4 rows only (ymm0..ymm7).
+// One k step for the first 4 rows of the tile: two 8-float loads of the B row (b advances by
+// b_stride bytes), four broadcasts of the packed A column (byte offset U·24 for step U of the
+// unrolled loop), eight FMAs into ymm0..ymm7 (row r of the tile lives in ymm(2r), ymm(2r+1)), and
+// PREFETCH: CK_PREFETCH or "".
 #define CK_STEP4(U, PREFETCH) \
     "vmovups (%[b]), %%ymm12\n\t" \
     "vmovups 32(%[b]), %%ymm13\n\t" \
@@ -52,6 +28,16 @@
     "vfmadd231ps %%ymm13, %%ymm14, %%ymm5\n\t" \
     "vfmadd231ps %%ymm12, %%ymm15, %%ymm6\n\t" \
     "vfmadd231ps %%ymm13, %%ymm15, %%ymm7\n\t"
+
+// The whole 6-row k step: CK_STEP4, then rows 4 and 5 into ymm8..ymm11.
+#define CK_STEP(U, PREFETCH) \
+    CK_STEP4(U, PREFETCH) \
+    "vbroadcastss " #U "*24+16(%[a]), %%ymm14\n\t" \
+    "vbroadcastss " #U "*24+20(%[a]), %%ymm15\n\t" \
+    "vfmadd231ps %%ymm12, %%ymm14, %%ymm8\n\t" \
+    "vfmadd231ps %%ymm13, %%ymm14, %%ymm9\n\t" \
+    "vfmadd231ps %%ymm12, %%ymm15, %%ymm10\n\t" \
+    "vfmadd231ps %%ymm13, %%ymm15, %%ymm11\n\t"
 
 // One prefetch of the caller's stream; its stride drops to 0 (%[row] holds 0 then) once pf_count
 // prefetches are issued, so later ones repeat the last address.

@@ -26,39 +26,30 @@ void ck_microkernel_portable(int64_t k, const float *a, const float *b, int64_t 
     }
 }
 
-// Packs a panel row or column at a time in the order that reads the source sequentially:
-// along k for panels whose source is contiguous in k, across panels otherwise.
-static void copy_padded(float *dst, const float *src, int64_t count, int64_t width) {
-    memcpy(dst, src, (size_t)count * sizeof(float));
-    memset(dst + count, 0, (size_t)(width - count) * sizeof(float));
+// Packs `count` rows of a k-long operand (element (i, k) at src[i·across + k·along]) into panels
+// of `width` rows, k-major inside a panel and zero-padded, reading the source in the order that
+// is sequential: along k for panels whose source is contiguous across rows, across panels
+// otherwise.
+static void pack_panels(int64_t count, int64_t kc, const float *src, int64_t across, int64_t along, int64_t width, float *dst) {
+    if (across == 1) {
+        for (int64_t k = 0; k < kc; k++)
+            for (int64_t i = 0; i < count; i += width) {
+                int64_t rows = count - i < width ? count - i : width;
+                memcpy(dst + i * kc + k * width, src + k * along + i, (size_t)rows * sizeof(float));
+                memset(dst + i * kc + k * width + rows, 0, (size_t)(width - rows) * sizeof(float));
+            }
+        return;
+    }
+    for (int64_t i = 0; i < count; i += width, dst += width * kc)
+        for (int64_t k = 0; k < kc; k++)
+            for (int64_t r = 0; r < width; r++)
+                dst[k * width + r] = i + r < count ? src[(i + r) * across + k * along] : 0.0f;
 }
 
 void ck_pack_a_portable(int64_t mc, int64_t kc, const float *A, int64_t rs, int64_t cs, float *dst) {
-    if (rs == 1) {  // column-major: each k is a contiguous column of mc floats
-        for (int64_t k = 0; k < kc; k++)
-            for (int64_t i = 0; i < mc; i += CK_MR) {
-                int64_t mr = mc - i < CK_MR ? mc - i : CK_MR;
-                copy_padded(dst + i * kc + k * CK_MR, A + k * cs + i, mr, CK_MR);
-            }
-        return;
-    }
-    for (int64_t i = 0; i < mc; i += CK_MR, dst += CK_MR * kc)
-        for (int64_t k = 0; k < kc; k++)
-            for (int64_t r = 0; r < CK_MR; r++)
-                dst[k * CK_MR + r] = i + r < mc ? A[(i + r) * rs + k * cs] : 0.0f;
+    pack_panels(mc, kc, A, rs, cs, CK_MR, dst);
 }
 
 void ck_pack_b_portable(int64_t nc, int64_t kc, const float *B, int64_t rs, int64_t cs, float *dst) {
-    if (cs == 1) {  // row-major: each k is a contiguous row of nc floats
-        for (int64_t k = 0; k < kc; k++)
-            for (int64_t j = 0; j < nc; j += CK_NR) {
-                int64_t nr = nc - j < CK_NR ? nc - j : CK_NR;
-                copy_padded(dst + j * kc + k * CK_NR, B + k * rs + j, nr, CK_NR);
-            }
-        return;
-    }
-    for (int64_t j = 0; j < nc; j += CK_NR, dst += CK_NR * kc)
-        for (int64_t k = 0; k < kc; k++)
-            for (int64_t c = 0; c < CK_NR; c++)
-                dst[k * CK_NR + c] = j + c < nc ? B[k * rs + (j + c) * cs] : 0.0f;
+    pack_panels(nc, kc, B, cs, rs, CK_NR, dst);
 }

@@ -26,6 +26,16 @@ import Tape
 // n/2 when every block's branch and shortcut carry equal gradient, n for a plain network
 // (S_b = 0), 0 for a network of identities. ‖·‖ is the quadratic-mean (Frobenius) norm, measured
 // per block from vector–Jacobian products on a batch.
+//
+// How this relates to the paper: Philipp et al. write any layer as its initial function plus the
+// change training made to it (the "residual trick"; in a ResNet the branches play that part),
+// expand the gradient over paths through those residual parts, and call a network's effective
+// depth the length of the longest paths that still contribute non-negligibly. That is a tail
+// summary of the same path-length distribution, here `depth(carrying:)` with an explicit
+// fraction, not its mean; and paths are counted over the architecture's branches, not over the
+// changes training made to every layer, so a plain network's effective depth here is always n.
+// The seed notes hold only the paper's abstract: its exact threshold and its bound on a path's
+// contribution are not reproduced, so compare `depth(carrying:)` with its numbers in trend only.
 
 /// The path-length distribution implied by per-block branch shares, and its mean.
 public struct PathContributionProfile: Sendable, Equatable {

@@ -58,9 +58,10 @@ public func printLine(_ text: String) {
 
 /// Formats with a fixed number of decimals.
 public func format(_ value: Float, _ decimals: Int) -> String {
-    guard value.isFinite else { return "\(value)" }
     var scale: Float = 1
     for _ in 0..<decimals { scale *= 10 }
+    // Beyond 2⁵³ the fixed-point digits would overflow Int (and Float has 7 significant digits anyway).
+    guard value.isFinite, Swift.abs(value) * scale < 0x1p53 else { return "\(value)" }
     let scaled = Int((Swift.abs(value) * scale).rounded())
     let whole = scaled / Int(scale), fraction = scaled % Int(scale)
     let digits = String(fraction)

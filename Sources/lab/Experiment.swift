@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Plot
 import Training
 
@@ -91,4 +96,61 @@ func experimentCommand(_ arguments: Arguments) throws {
     let start = now()
     try experiment.run(options)
     printLine("\(name): wrote \(options.outputDirectory)/\(name).csv, .md and plots in \(duration(now() - start))")
+}
+
+/// A training loss that is NaN, infinite or above 100 nats (chance level on 10 classes is ln 10 ≈ 2.3)
+/// means the run diverged.
+func isDivergedLoss(_ loss: Double) -> Bool { !loss.isFinite || loss > 100 }
+
+/// A loss for progress lines, marked when it diverged.
+func lossText(_ loss: Double) -> String { isDivergedLoss(loss) ? "\(loss) (diverged)" : formatted(loss, 4) }
+
+/// Final losses over seeds: mean and spread of the runs that did not diverge, and how many did.
+struct SeedLossSummary {
+    var mean: Double, spread: Double, diverged: Int, count: Int
+
+    init(_ values: [Double]) {
+        let finite = values.filter { !isDivergedLoss($0) }
+        (mean, spread) = finite.isEmpty ? (.nan, .nan) : meanAndSpread(finite)
+        (diverged, count) = (values.count - finite.count, values.count)
+    }
+
+    /// Fewer diverged runs first, then the lower mean: how a learning rate is picked.
+    func isBetter(than other: SeedLossSummary) -> Bool {
+        diverged != other.diverged ? diverged < other.diverged : mean < other.mean
+    }
+
+    func text(_ decimals: Int = 4) -> String {
+        if diverged == count { return "diverged (\(count)/\(count))" }
+        return "\(formatted(mean, decimals)) ± \(formatted(spread, decimals))" + (diverged > 0 ? "; \(diverged)/\(count) diverged" : "")
+    }
+}
+
+/// Wall-clock and CPU time since an experiment started, for its report.
+struct ExperimentClock {
+    private let wallStart = now(), cpuStart = processCPUSeconds()
+
+    /// Wall-clock seconds so far.
+    var elapsed: Double { now() - wallStart }
+
+    /// "Runtime 3m05s wall-clock, 5m40s CPU (load average 2.1 at the end; release)." CPU time is
+    /// what a shared machine's load does not inflate; the load average says how shared it was.
+    func runtimeSentence(quick: Bool) -> String {
+        var load = [Double](repeating: .nan, count: 1)
+        _ = getloadavg(&load, 1)
+        return "Runtime \(duration(elapsed)) wall-clock, \(duration(processCPUSeconds() - cpuStart)) CPU (load average "
+            + "\(formatted(load[0], 1)) at the end on \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) cores; "
+            + "\(quick ? "quick, debug or release" : "release"))."
+    }
+}
+
+/// User plus system CPU seconds of this process so far, over all its threads.
+private func processCPUSeconds() -> Double {
+    var usage = rusage()
+    #if os(Linux)
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }

@@ -206,31 +206,27 @@ private func runHessian(_ options: ExperimentOptions) throws {
                 + "for some seed, eigenvalues counted as zero lie within a factor 1000 below τ (the threshold then cuts through a "
                 + "continuous spectrum, and the condition number is set by τ); — means H = 0.")
     writer.text()
-    writer.text("| net | k | " + depths.map { "L = \($0)" }.joined(separator: " | ") + " |")
-    writer.text("|---|---|" + depths.map { _ in "---" }.joined(separator: "|") + "|")
-    for setup in hessianSetups {
-        for span in spans {
-            let cells = depths.map { depth -> String in
-                let dagger = select(setup.label, span, depth).contains { $0.nearThreshold > 0 } ? "†" : ""
-                return condition(setup.label, span, depth).map { $0.text + dagger } ?? "—"
+    /// A table with a row per net and span and a column per depth.
+    func depthTable(_ cell: (_ setup: String, _ span: Int, _ depth: Int) -> String) {
+        writer.text("| net | k | " + depths.map { "L = \($0)" }.joined(separator: " | ") + " |")
+        writer.text("|---|---|" + depths.map { _ in "---" }.joined(separator: "|") + "|")
+        for setup in hessianSetups {
+            for span in spans {
+                writer.text("| \(setup.label) | \(span) | " + depths.map { cell(setup.label, span, $0) }.joined(separator: " | ") + " |")
             }
-            writer.text("| \(setup.label) | \(span) | " + cells.joined(separator: " | ") + " |")
         }
+    }
+    depthTable { setup, span, depth in
+        let dagger = select(setup, span, depth).contains { $0.nearThreshold > 0 } ? "†" : ""
+        return condition(setup, span, depth).map { $0.text + dagger } ?? "—"
     }
     writer.text()
     writer.text("Spectral radius ρ = max|λ| (mean ± std over seeds) and, in brackets, the mean fraction of eigenvalues above τ:")
     writer.text()
-    writer.text("| net | k | " + depths.map { "L = \($0)" }.joined(separator: " | ") + " |")
-    writer.text("|---|---|" + depths.map { _ in "---" }.joined(separator: "|") + "|")
-    for setup in hessianSetups {
-        for span in spans {
-            let cells = depths.map { depth -> String in
-                let r = radius(setup.label, span, depth)
-                let fraction = meanAndSpread(select(setup.label, span, depth).map(\.nonzeroFraction)).mean
-                return "\(scientific(r.mean)) ± \(scientific(r.spread)) [\(formatted(fraction, 2))]"
-            }
-            writer.text("| \(setup.label) | \(span) | " + cells.joined(separator: " | ") + " |")
-        }
+    depthTable { setup, span, depth in
+        let r = radius(setup, span, depth)
+        let fraction = meanAndSpread(select(setup, span, depth).map(\.nonzeroFraction)).mean
+        return "\(scientific(r.mean)) ± \(scientific(r.spread)) [\(formatted(fraction, 2))]"
     }
     writer.text()
     writer.text("![condition](\(conditionFile))")

@@ -39,34 +39,6 @@ private let highwayVariants = [
     HighwayVariant(label: "highway b_T=-2", highway: true, gateBias: -2, searched: false),
 ]
 
-/// A training loss that is NaN, infinite or above 100 nats (chance level on 10 classes is ln 10 ≈ 2.3)
-/// means the run diverged.
-func isDivergedLoss(_ loss: Double) -> Bool { !loss.isFinite || loss > 100 }
-
-/// A loss for progress lines (`formatted` cannot print values beyond Int's range).
-func lossText(_ loss: Double) -> String { isDivergedLoss(loss) ? "\(loss) (diverged)" : formatted(loss, 4) }
-
-/// Final losses over seeds: mean and spread of the runs that did not diverge, and how many did.
-struct SeedLossSummary {
-    var mean: Double, spread: Double, diverged: Int, count: Int
-
-    init(_ values: [Double]) {
-        let finite = values.filter { !isDivergedLoss($0) }
-        (mean, spread) = finite.isEmpty ? (.nan, .nan) : meanAndSpread(finite)
-        (diverged, count) = (values.count - finite.count, values.count)
-    }
-
-    /// Fewer diverged runs first, then the lower mean: how a learning rate is picked.
-    func isBetter(than other: SeedLossSummary) -> Bool {
-        diverged != other.diverged ? diverged < other.diverged : mean < other.mean
-    }
-
-    func text(_ decimals: Int = 4) -> String {
-        if diverged == count { return "diverged (\(count)/\(count))" }
-        return "\(formatted(mean, decimals)) ± \(formatted(spread, decimals))" + (diverged > 0 ? "; \(diverged)/\(count) diverged" : "")
-    }
-}
-
 private struct HighwayRun {
     var variant: String, depth: Int, learningRate: Float, seed: UInt64
     var finalLoss: Double, finalAccuracy: Double
@@ -86,13 +58,6 @@ private func initializeHighwayNetwork(_ network: HighwayNetwork, gateBias: Float
             parameter.value = Tensor(shape: parameter.value.shape, repeating: name.contains(".gate.") ? gateBias : 0)
         }
     }
-}
-
-/// The first `count` images of `set`, normalised and flattened to [count, pixels].
-func normalizedMNISTBatch(_ set: ImageSet, count: Int) -> Tensor {
-    let n = Swift.min(count, set.count)
-    let pixels = set.images[0..<(n * set.pixelsPerImage)].map { ($0 - Normalization.mnist.mean[0]) / Normalization.mnist.std[0] }
-    return Tensor(shape: [n, set.pixelsPerImage], scalars: Array(pixels))
 }
 
 private func runHighway(_ options: ExperimentOptions) throws {

@@ -84,7 +84,7 @@ private func runIdentityMappings(_ options: ExperimentOptions) throws {
                                     downsampling: setup.downsampling)
     var writer = try ExperimentWriter(name: "identity-mappings", directory: options.outputDirectory,
                                       csvHeader: "variant,table,seed,final_train_loss,test_error,diverged")
-    let start = now(), startCPU = processCPUSeconds()
+    let clock = ExperimentClock()
     var runs: [String: [VariantRun]] = [:]
     for seed in options.seeds {
         for variant in shortcutVariants {
@@ -95,12 +95,12 @@ private func runIdentityMappings(_ options: ExperimentOptions) throws {
             let testError = mnistError(network, on: data.test)
             runs[variant.label, default: []].append(VariantRun(log: log, testError: testError))
             writer.row([variant.label.filter { $0 != "," }, variant.table, seed, log.finalLoss, testError,
-                        !(log.finalLoss.isFinite && log.finalLoss < 100)])
-            printLine("identity-mappings: seed \(seed) \(variant.label): training loss \(formatted(log.finalLoss)), test error "
-                      + "\(formatted(100 * testError, 2))%, \(duration(now() - start)) so far")
+                        isDivergedLoss(log.finalLoss)])
+            printLine("identity-mappings: seed \(seed) \(variant.label): training loss \(lossText(log.finalLoss)), test error "
+                      + "\(formatted(100 * testError, 2))%, \(duration(clock.elapsed)) so far")
         }
     }
-    let runtime = now() - start, cpuTime = processCPUSeconds() - startCPU
+    let runtime = clock.runtimeSentence(quick: options.quick)
 
     // Training curves, one panel per table.
     let bins = options.quick ? 5 : 20
@@ -166,9 +166,7 @@ private func runIdentityMappings(_ options: ExperimentOptions) throws {
                 + "g = σ(1×1 conv(x) + b_g) (our gate multiplies the shortcut by σ(… − b_g), the same thing). BatchNorm in training "
                 + "mode while training (gradients through the batch statistics), evaluation mode (running statistics) on the first "
                 + "\(data.test.count) test images. Final training loss: mean over the last 10% of steps. Seeds "
-                + "\(options.seeds.map(String.init).joined(separator: ", ")) (init, data order, dropout; mean ± sample std). Runtime "
-                + "\(duration(runtime)) wall-clock on 2 cores shared with other jobs, \(duration(cpuTime)) CPU "
-                + "(\(options.quick ? "quick, debug or release" : "release")). The paper's numbers are CIFAR-10 "
+                + "\(options.seeds.map(String.init).joined(separator: ", ")) (init, data order, dropout; mean ± sample std). \(runtime) The paper's numbers are CIFAR-10 "
                 + "test errors of ResNet-110 (median of 5 runs, 164 epochs); \"fail\" means above 20%. A final training loss above 100 "
                 + "counts as diverged.")
     writer.text()
@@ -176,7 +174,7 @@ private func runIdentityMappings(_ options: ExperimentOptions) throws {
     writer.text("|---|---|---|---|---|")
     for variant in shortcutVariants {
         let s = summaries[variant.label]!
-        let loss = s.loss.mean.isFinite && s.loss.mean < 100 ? "\(formatted(s.loss.mean)) ± \(formatted(s.loss.spread))"
+        let loss = !isDivergedLoss(s.loss.mean) ? "\(formatted(s.loss.mean)) ± \(formatted(s.loss.spread))"
                                                              : "diverged (\(scientific(s.loss.mean)))"
         writer.text("| \(variant.table) | \(variant.label) | \(loss) | "
                     + "\(formatted(s.error.mean, 2)) ± \(formatted(s.error.spread, 2)) | \(variant.paperError.map { formatted($0, 2) } ?? "fail") |")

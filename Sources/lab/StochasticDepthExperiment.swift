@@ -57,7 +57,7 @@ private func runStochasticDepth(_ options: ExperimentOptions) throws {
                                       csvHeader: "variant,seed,expected_depth,blocks_per_step,seconds_per_epoch,images_per_second,"
                                         + "final_train_loss,test_error,test_loss")
     let variants = [("constant depth", false), ("stochastic depth", true)]
-    let start = now(), startCPU = processCPUSeconds()
+    let clock = ExperimentClock()
     var runs: [String: [DepthRun]] = [:]
     var expectedDepths: [String: Double] = [:]
     for seed in options.seeds {
@@ -92,10 +92,10 @@ private func runStochasticDepth(_ options: ExperimentOptions) throws {
                         Double(data.train.count) / run.secondsPerEpoch, log.finalLoss, run.testError, run.testLoss])
             printLine("stochastic-depth: seed \(seed) \(label): \(formatted(run.secondsPerEpoch, 1)) s/epoch, "
                       + "\(formatted(run.blocksPerStep, 2)) blocks/step, test error \(formatted(100 * run.testError, 2))%, "
-                      + "\(duration(now() - start)) so far")
+                      + "\(duration(clock.elapsed)) so far")
         }
     }
-    let runtime = now() - start, cpuTime = processCPUSeconds() - startCPU
+    let runtime = clock.runtimeSentence(quick: options.quick)
 
     var figure = Figure(rows: 1, columns: 2, title: "Seed ResNet (\(setup.blocks) blocks) on \(data.train.count) MNIST images, "
                         + "constant vs stochastic depth", panelWidth: 480, panelHeight: 340)
@@ -157,7 +157,7 @@ private func runStochasticDepth(_ options: ExperimentOptions) throws {
                 + "the 2 cores, shared with other jobs, affects both alike; time per epoch is the sum of one variant's step times "
                 + "(forward, backward, SGD update; batches prefetched, no evaluation). Seeds "
                 + "\(options.seeds.map(String.init).joined(separator: ", ")) (model init, data order and the drops; mean ± sample std). "
-                + "Runtime \(duration(runtime)) wall-clock, \(duration(cpuTime)) CPU (\(options.quick ? "quick, debug or release" : "release")).")
+                + runtime)
     writer.text()
     writer.text("| variant | expected depth (blocks) | blocks run per step (measured) | seconds per epoch | images/s | "
                 + "final training loss | test error |")

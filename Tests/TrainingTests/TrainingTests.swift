@@ -133,3 +133,16 @@ func progressEstimate() {
                                          imagesPerSecond: 128.7, elapsed: 5)
     #expect(fresh.hasSuffix("128 img/s ETA 15s"))
 }
+
+@Test("fixed-decimal formatting rounds, signs and survives values beyond Int's range")
+func fixedDecimalFormatting() {
+    #expect(format(3.14159, 3) == "3.142")
+    #expect(format(-0.0004, 3) == "0.000")
+    #expect(format(-2.5, 0) == "-3")
+    #expect(format(12, 2) == "12.00")
+    // A diverged loss: the fixed-point digits would overflow Int, so it is printed as Swift does.
+    #expect(format(1e34, 4) == "\(Float(1e34))")
+    #expect(format(-Float.greatestFiniteMagnitude, 1) == "\(-Float.greatestFiniteMagnitude)")
+    #expect(format(.nan, 2) == "nan")
+    #expect(format(.infinity, 2) == "inf")
+}
