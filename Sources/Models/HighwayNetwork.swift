@@ -22,6 +22,10 @@ public final class HighwayNetwork: Layer {
     ///   - width: units (dense) or channels (convolutional); nil picks 50 for highway nets and, for
     ///     plain twins, the width whose parameter count is closest to the highway net's.
     ///   - highway: false builds the plain twin.
+    ///   - gateBias: the initial transform-gate bias b_T. The default −2 suits shallow nets; deep
+    ///     ones need a more negative bias (the paper searched [−1, −10] per net). With
+    ///     Kaiming-normal weights, −2 trains worse than −6 from 20 layers on, and 50- and 100-layer
+    ///     nets stay at chance with −2 while −6 trains them (`lab experiment highway`).
     public init(depth: Int, width: Int? = nil, highway: Bool = true, convolutional: Bool = false, gateBias: Float = -2,
                 inputs: Int = 784, inputChannels: Int = 1, classes: Int = 10, seed: UInt64 = 0) {
         precondition(depth >= 1, "HighwayNetwork: depth must be positive, got \(depth)")
