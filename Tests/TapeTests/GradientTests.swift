@@ -38,6 +38,7 @@ let firstOrderCases: [GradientCase] = [
     .init(name: "div broadcast", inputs: { [normal([3, 4], &$0), positive([4], &$0)] }, function: { $0[0] / $0[1] }),
     .init(name: "div strided", inputs: { [normal([4, 6], &$0), positive([6, 4], &$0)] }, function: { $0[0][.all, .every(2)] / $0[1].transposed()[.all, .every(2)] }),
     .init(name: "neg", inputs: { [normal([5], &$0)] }, function: { -$0[0] }),
+    .init(name: "scalar scale and shift", inputs: { [normal([2, 3], &$0)] }, function: { 1.5 - ($0[0] * -0.75 + 2) / 4 }),
     .init(name: "exp", inputs: { [normal([3, 4], &$0)] }, function: { $0[0].exp() }),
     .init(name: "exp strided", inputs: { [normal([4, 5], &$0)] }, function: { $0[0].transposed()[.every(2)].exp() }),
     .init(name: "log", inputs: { [positive([3, 4], &$0)] }, function: { $0[0].log() }),

@@ -14,7 +14,8 @@ public final class Tape: @unchecked Sendable {
         let name: StaticString
         var inputs: [Int]                  // slots; -1 marks a constant input
         var output: Int
-        let inputShapes: [[Int]]
+        /// The input shapes when the inputs are not saved (else empty: `inputShapes` reads them).
+        let unsavedInputShapes: [[Int]]
         let outputShape: [Int]
         var inputValues: [Tensor]?         // kept only when the pullback reads them (`SavedValues`)
         var outputValue: Tensor?
@@ -25,10 +26,12 @@ public final class Tape: @unchecked Sendable {
         /// The op's inputs as the pullback sees them: saved values, or zero-cost stand-ins of the
         /// right shape (a broadcast scalar) when the pullback does not read them.
         func revivedInputValues() -> [Tensor] {
-            inputValues ?? inputShapes.map { Tensor(0).broadcasted(to: $0) }
+            inputValues ?? unsavedInputShapes.map(Tensor.zerosStandIn)
         }
 
-        func revivedOutputValue() -> Tensor { outputValue ?? Tensor(0).broadcasted(to: outputShape) }
+        func revivedOutputValue() -> Tensor { outputValue ?? Tensor.zerosStandIn(outputShape) }
+
+        var inputShapes: [[Int]] { inputValues?.map(\.shape) ?? unsavedInputShapes }
     }
 
     var entries: [Entry] = []
@@ -137,7 +140,8 @@ extension Variable {
         tape.slotShapes.append(value.shape)
         tape.producer.append(entryIndex)
         let output = tape.slotShapes.count - 1
-        tape.entries.append(Tape.Entry(name: name, inputs: slots, output: output, inputShapes: inputs.map(\.shape),
+        tape.entries.append(Tape.Entry(name: name, inputs: slots, output: output,
+                                       unsavedInputShapes: saves.keepsInputs ? [] : inputs.map(\.shape),
                                        outputShape: value.shape, inputValues: saves.keepsInputs ? inputs.map(\.value) : nil,
                                        outputValue: saves.keepsOutput ? value : nil, pullback: pullback, file: file, line: line))
         return Variable(value, origin: .recorded(tape, output))

@@ -87,13 +87,27 @@ extension Variable {
         }
     }
 
-    public static func + (a: Variable, b: Float) -> Variable { a + Variable(Tensor(b)) }
-    public static func - (a: Variable, b: Float) -> Variable { a - Variable(Tensor(b)) }
-    public static func * (a: Variable, b: Float) -> Variable { a * Variable(Tensor(b)) }
-    public static func / (a: Variable, b: Float) -> Variable { a * Variable(Tensor(1 / b)) }
-    public static func + (a: Float, b: Variable) -> Variable { Variable(Tensor(a)) + b }
-    public static func - (a: Float, b: Variable) -> Variable { Variable(Tensor(a)) - b }
-    public static func * (a: Float, b: Variable) -> Variable { Variable(Tensor(a)) * b }
+    /// Multiplication by a constant scalar (no constant tensor is made or saved).
+    ///
+    ///     y = c·x,  ∂x = c·∂y
+    public func scaled(by c: Float) -> Variable {
+        Variable.record("scale", value * c, [self], saves: .shapesOnly) { dy, _, _ in [dy.scaled(by: c)] }
+    }
+
+    /// Addition of a constant scalar.
+    ///
+    ///     y = x + c,  ∂x = ∂y
+    public func shifted(by c: Float) -> Variable {
+        Variable.record("shift", value + c, [self], saves: .shapesOnly) { dy, _, _ in [dy] }
+    }
+
+    public static func + (a: Variable, b: Float) -> Variable { a.shifted(by: b) }
+    public static func - (a: Variable, b: Float) -> Variable { a.shifted(by: -b) }
+    public static func * (a: Variable, b: Float) -> Variable { a.scaled(by: b) }
+    public static func / (a: Variable, b: Float) -> Variable { a.scaled(by: 1 / b) }
+    public static func + (a: Float, b: Variable) -> Variable { b.shifted(by: a) }
+    public static func - (a: Float, b: Variable) -> Variable { (-b).shifted(by: a) }
+    public static func * (a: Float, b: Variable) -> Variable { b.scaled(by: a) }
     public static func / (a: Float, b: Variable) -> Variable { Variable(Tensor(a)) / b }
 }
 

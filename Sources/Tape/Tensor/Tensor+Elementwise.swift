@@ -19,7 +19,7 @@ extension Tensor {
     /// `f` applied to every element.
     @inline(__always)
     public func map(_ f: (Float) -> Float) -> Tensor {
-        let result = Tensor(uninitializedShape: shape)
+        let result = Tensor(uninitializedLike: self)
         let to = result.storage.base, from = storage.base
         if isContiguous {
             let source = from + offset
@@ -37,12 +37,21 @@ extension Tensor {
     public static func elementwise(_ a: Tensor, _ b: Tensor, op: StaticString = "elementwise",
                            _ f: (Float, Float) -> Float) -> Tensor {
         if a.shape == b.shape && a.isContiguous && b.isContiguous {
-            let result = Tensor(uninitializedShape: a.shape)
+            let result = Tensor(uninitializedLike: a)
             let to = result.storage.base, x = a.storage.base + a.offset, y = b.storage.base + b.offset
             parallelRanges(a.count) { range in
                 for i in range { to[i] = f(x[i], y[i]) }
             }
             return result
+        }
+        // One side a single element that broadcasts to the other's shape: no broadcast views.
+        if b.count == 1 && b.rank <= a.rank {
+            let y = b.storage.base[b.offset]
+            return a.map { f($0, y) }
+        }
+        if a.count == 1 && a.rank <= b.rank {
+            let x = a.storage.base[a.offset]
+            return b.map { f(x, $0) }
         }
         guard let shape = broadcastShape(a.shape, b.shape) else {
             preconditionFailure("\(op): shapes \(a.shape) and \(b.shape) do not broadcast")

@@ -24,6 +24,14 @@ public struct Tensor: @unchecked Sendable {
                   strides: Tensor.contiguousStrides(for: shape), offset: 0)
     }
 
+    /// A contiguous tensor shaped like `model` whose elements are not initialised. It shares
+    /// `model`'s shape and, when they are the row-major ones, strides arrays (no allocation).
+    init(uninitializedLike model: Tensor) {
+        let rowMajor = Tensor.areRowMajorStrides(model.strides, for: model.shape)
+        self.init(storage: TensorStorage(uninitializedCount: model.count), shape: model.shape,
+                  strides: rowMajor ? model.strides : Tensor.contiguousStrides(for: model.shape), offset: 0)
+    }
+
     /// A tensor with the given row-major scalars.
     public init(shape: [Int], scalars: [Float]) {
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor(shape:scalars:): negative dimension in \(shape)")
@@ -153,6 +161,26 @@ public struct Tensor: @unchecked Sendable {
         }
         return strides
     }
+
+    /// True when `strides` equal `contiguousStrides(for: shape)`.
+    static func areRowMajorStrides(_ strides: [Int], for shape: [Int]) -> Bool {
+        var running = 1
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+            if strides[axis] != running { return false }
+            running *= Swift.max(shape[axis], 1)
+        }
+        return true
+    }
+
+    /// A read-only tensor of zeros of any shape without storage of its own: one shared zero with
+    /// all strides 0. Stands in for values a pullback does not read.
+    static func zerosStandIn(_ shape: [Int]) -> Tensor {
+        Tensor(storage: sharedZero, shape: shape,
+               strides: shape.count < zeroStrides.count ? zeroStrides[shape.count] : [Int](repeating: 0, count: shape.count), offset: 0)
+    }
+
+    private static let sharedZero = TensorStorage(repeating: 0, count: 1)
+    private static let zeroStrides = (0...8).map { [Int](repeating: 0, count: $0) }
 
     /// True when the two tensors view the same storage block.
     public func sharesStorage(with other: Tensor) -> Bool { storage === other.storage }
