@@ -17,8 +17,14 @@ extension Tensor {
     }
 
     /// `f` applied to every element.
-    @inline(__always)
     public func map(_ f: (Float) -> Float) -> Tensor {
+        withoutActuallyEscaping(f) { map(ClosureFunction(body: $0)) }
+    }
+
+    /// `f` applied to every element; `f`'s type is known where this is specialised, so the loop
+    /// inlines it and vectorises.
+    @inline(__always)
+    func map<F: ScalarFunction>(_ f: F) -> Tensor {
         let result = Tensor(uninitializedLike: self)
         let to = result.storage.base, from = storage.base
         if isContiguous {
@@ -33,9 +39,15 @@ extension Tensor {
     }
 
     /// `f` applied to corresponding elements of `a` and `b`, broadcast to a common shape.
-    @inline(__always)
     public static func elementwise(_ a: Tensor, _ b: Tensor, op: StaticString = "elementwise",
-                           _ f: (Float, Float) -> Float) -> Tensor {
+                                   _ f: (Float, Float) -> Float) -> Tensor {
+        withoutActuallyEscaping(f) { elementwise(a, b, op: op, ClosureFunction2(body: $0)) }
+    }
+
+    /// `f` applied to corresponding elements of `a` and `b`, broadcast to a common shape, with
+    /// `f` inlined into the loops.
+    @inline(__always)
+    static func elementwise<F: ScalarFunction2>(_ a: Tensor, _ b: Tensor, op: StaticString, _ f: F) -> Tensor {
         if a.shape == b.shape && a.isContiguous && b.isContiguous {
             let result = Tensor(uninitializedLike: a)
             let to = result.storage.base, x = a.storage.base + a.offset, y = b.storage.base + b.offset
@@ -45,14 +57,8 @@ extension Tensor {
             return result
         }
         // One side a single element that broadcasts to the other's shape: no broadcast views.
-        if b.count == 1 && b.rank <= a.rank {
-            let y = b.storage.base[b.offset]
-            return a.map { f($0, y) }
-        }
-        if a.count == 1 && a.rank <= b.rank {
-            let x = a.storage.base[a.offset]
-            return b.map { f(x, $0) }
-        }
+        if b.count == 1 && b.rank <= a.rank { return a.map(BoundSecond(f: f, y: b.storage.base[b.offset])) }
+        if a.count == 1 && a.rank <= b.rank { return b.map(BoundFirst(f: f, x: a.storage.base[a.offset])) }
         guard let shape = broadcastShape(a.shape, b.shape) else {
             preconditionFailure("\(op): shapes \(a.shape) and \(b.shape) do not broadcast")
         }
@@ -66,9 +72,8 @@ extension Tensor {
     }
 
     /// `f` applied to corresponding elements of three tensors, broadcast to a common shape.
-    @inline(__always)
     public static func elementwise(_ a: Tensor, _ b: Tensor, _ c: Tensor, op: StaticString = "elementwise",
-                           _ f: (Float, Float, Float) -> Float) -> Tensor {
+                                   _ f: (Float, Float, Float) -> Float) -> Tensor {
         guard let ab = broadcastShape(a.shape, b.shape), let shape = broadcastShape(ab, c.shape) else {
             preconditionFailure("\(op): shapes \(a.shape), \(b.shape) and \(c.shape) do not broadcast")
         }
@@ -83,19 +88,19 @@ extension Tensor {
         return result
     }
 
-    public static func + (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "add") { $0 + $1 } }
-    public static func - (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "sub") { $0 - $1 } }
-    public static func * (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "mul") { $0 * $1 } }
-    public static func / (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "div") { $0 / $1 } }
-    public static func + (a: Tensor, b: Float) -> Tensor { a.map { $0 + b } }
-    public static func - (a: Tensor, b: Float) -> Tensor { a.map { $0 - b } }
-    public static func * (a: Tensor, b: Float) -> Tensor { a.map { $0 * b } }
-    public static func / (a: Tensor, b: Float) -> Tensor { a.map { $0 / b } }
-    public static func + (a: Float, b: Tensor) -> Tensor { b.map { a + $0 } }
-    public static func - (a: Float, b: Tensor) -> Tensor { b.map { a - $0 } }
-    public static func * (a: Float, b: Tensor) -> Tensor { b.map { a * $0 } }
-    public static func / (a: Float, b: Tensor) -> Tensor { b.map { a / $0 } }
-    public static prefix func - (a: Tensor) -> Tensor { a.map { -$0 } }
+    public static func + (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "add", Add()) }
+    public static func - (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "sub", Subtract()) }
+    public static func * (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "mul", Multiply()) }
+    public static func / (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "div", Divide()) }
+    public static func + (a: Tensor, b: Float) -> Tensor { a.map(BoundSecond(f: Add(), y: b)) }
+    public static func - (a: Tensor, b: Float) -> Tensor { a.map(BoundSecond(f: Subtract(), y: b)) }
+    public static func * (a: Tensor, b: Float) -> Tensor { a.map(BoundSecond(f: Multiply(), y: b)) }
+    public static func / (a: Tensor, b: Float) -> Tensor { a.map(BoundSecond(f: Divide(), y: b)) }
+    public static func + (a: Float, b: Tensor) -> Tensor { b.map(BoundFirst(f: Add(), x: a)) }
+    public static func - (a: Float, b: Tensor) -> Tensor { b.map(BoundFirst(f: Subtract(), x: a)) }
+    public static func * (a: Float, b: Tensor) -> Tensor { b.map(BoundFirst(f: Multiply(), x: a)) }
+    public static func / (a: Float, b: Tensor) -> Tensor { b.map(BoundFirst(f: Divide(), x: a)) }
+    public static prefix func - (a: Tensor) -> Tensor { a.map(BoundFirst(f: Subtract(), x: 0)) }
 
     public func exp() -> Tensor { map { _expf($0) } }
     public func log() -> Tensor { map { _logf($0) } }
@@ -105,7 +110,7 @@ extension Tensor {
     public func sigmoid() -> Tensor {
         map { x in x >= 0 ? 1 / (1 + _expf(-x)) : { let e = _expf(x); return e / (1 + e) }() }
     }
-    public func relu() -> Tensor { map { $0 > 0 ? $0 : 0 } }
+    public func relu() -> Tensor { map(ReLU()) }
     public func abs() -> Tensor { map { Swift.abs($0) } }
     /// −1, 0 or +1 by the sign of each element.
     public func sign() -> Tensor { map { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) } }
@@ -138,6 +143,46 @@ extension Tensor {
     public static func .>= (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "greaterEqual") { $0 >= $1 ? 1 : 0 } }
     public static func .== (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "equal") { $0 == $1 ? 1 : 0 } }
     public static func .!= (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "notEqual") { $0 != $1 ? 1 : 0 } }
-    public static func .> (a: Tensor, b: Float) -> Tensor { a.map { $0 > b ? 1 : 0 } }
+    public static func .> (a: Tensor, b: Float) -> Tensor { a.map(BoundSecond(f: Greater(), y: b)) }
     public static func .< (a: Tensor, b: Float) -> Tensor { a.map { $0 < b ? 1 : 0 } }
+}
+
+// Elementwise functions as types: a loop generic over one is specialised for it, inlines it and
+// vectorises, where a closure would be called once per element.
+
+/// A function of one float.
+protocol ScalarFunction { func callAsFunction(_ x: Float) -> Float }
+
+/// A function of two floats.
+protocol ScalarFunction2 { func callAsFunction(_ x: Float, _ y: Float) -> Float }
+
+struct Add: ScalarFunction2 { @inline(__always) func callAsFunction(_ x: Float, _ y: Float) -> Float { x + y } }
+struct Subtract: ScalarFunction2 { @inline(__always) func callAsFunction(_ x: Float, _ y: Float) -> Float { x - y } }
+struct Multiply: ScalarFunction2 { @inline(__always) func callAsFunction(_ x: Float, _ y: Float) -> Float { x * y } }
+struct Divide: ScalarFunction2 { @inline(__always) func callAsFunction(_ x: Float, _ y: Float) -> Float { x / y } }
+/// 1 where x > y, else 0.
+struct Greater: ScalarFunction2 { @inline(__always) func callAsFunction(_ x: Float, _ y: Float) -> Float { x > y ? 1 : 0 } }
+struct ReLU: ScalarFunction { @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : 0 } }
+
+/// f(x, y) with y fixed.
+struct BoundSecond<F: ScalarFunction2>: ScalarFunction {
+    let f: F, y: Float
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { f(x, y) }
+}
+
+/// f(x, y) with x fixed.
+struct BoundFirst<F: ScalarFunction2>: ScalarFunction {
+    let f: F, x: Float
+    @inline(__always) func callAsFunction(_ y: Float) -> Float { f(x, y) }
+}
+
+/// A closure as a `ScalarFunction` (called per element: for the less frequent functions).
+struct ClosureFunction: ScalarFunction {
+    let body: (Float) -> Float
+    func callAsFunction(_ x: Float) -> Float { body(x) }
+}
+
+struct ClosureFunction2: ScalarFunction2 {
+    let body: (Float, Float) -> Float
+    func callAsFunction(_ x: Float, _ y: Float) -> Float { body(x, y) }
 }
