@@ -114,8 +114,12 @@ func modelSuite(_ config: SuiteConfig) -> [Measure] {
         }
     }
     var measures: [Measure] = []
+    let checkpointed = MNISTResNet()
+    checkpointed.resblocks.checkpointsLayers = true
     for threads in config.threadCounts {
         measures.append(step("train-step-mnist-resnet-b\(seedBatch)", MNISTResNet(), [seedBatch, 1, 28, 28], threads: threads))
+        // The same step with every block recomputed in the backward pass; FLOPs counted as without.
+        measures.append(step("train-step-mnist-resnet-b\(seedBatch)-checkpointed", checkpointed, [seedBatch, 1, 28, 28], threads: threads))
         measures.append(step("train-step-resnet20-b\(cifarBatch)", CIFARResNet(depth: 20), [cifarBatch, 3, 32, 32], threads: threads))
         let model = MNISTResNet()
         measures.append(Measure(name: "inference-mnist-resnet-b\(seedBatch)", threads: threads,
@@ -130,13 +134,15 @@ func modelSuite(_ config: SuiteConfig) -> [Measure] {
     return measures
 }
 
-/// Peak resident memory (VmHWM) after training steps of the seed ResNet at `batch`.
-func peakResidentMemory(batch: Int, steps: Int) -> Int {
+/// Peak resident memory (VmHWM) after training steps of the seed ResNet at `batch`, with its
+/// blocks stored or checkpointed (recomputed in the backward pass).
+func peakResidentMemory(batch: Int, steps: Int, checkpointed: Bool) -> Int {
     // Start from what this process holds now, not from the high-water mark of earlier measures:
     // return idle buffers and reset VmHWM (writing 5 to clear_refs, Linux ≥ 4.0).
     BufferPool.releaseIdleBlocks()
     if let file = fopen("/proc/self/clear_refs", "w") { fputs("5", file); fclose(file) }
     let model = MNISTResNet()
+    model.resblocks.checkpointsLayers = checkpointed
     let optimizer = SGD(parameters: model.parameters, learningRate: 0.01, momentum: 0.9)
     let images = Tensor.zeros([batch, 1, 28, 28]), labels = (0..<batch).map { $0 % 10 }
     for _ in 0..<steps {

@@ -95,15 +95,17 @@ func main() {
             report.line(run(measure, timing: timing), peak: peaks[measure.threads])
         }
     }
-    if selected(Measure(name: "peak-rss-mnist-resnet-train", threads: allThreads, flops: 0) { {} }) {
-        ck_set_num_threads(Int32(allThreads))
+    for checkpointed in [false, true] {
         let batch = options.quick ? 32 : 256
-        let bytes = peakResidentMemory(batch: batch, steps: options.quick ? 1 : 3)
-        let name = "peak-rss-mnist-resnet-train-b\(batch)"
+        let name = "peak-rss-mnist-resnet-train-b\(batch)" + (checkpointed ? "-checkpointed" : "")
+        guard selected(Measure(name: name, threads: allThreads, flops: 0) { {} }) else { continue }
+        ck_set_num_threads(Int32(allThreads))
+        let bytes = peakResidentMemory(batch: batch, steps: options.quick ? 1 : 3, checkpointed: checkpointed)
         if options.json {
             print("{\"name\": \(jsonString(name)), \"threads\": \(allThreads), \"peak_rss_bytes\": \(bytes)}")
         } else {
-            print(name + ": " + fixed(Double(bytes) / 1_048_576, 1) + " MiB (peak resident set of the process during training)")
+            print(name + ": " + fixed(Double(bytes) / 1_048_576, 1) + " MiB (peak resident set of the process during training"
+                  + (checkpointed ? ", blocks recomputed in the backward pass)" : ")"))
         }
     }
     // On a shared machine another process can take a core while the peak is measured; a second

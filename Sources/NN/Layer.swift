@@ -127,11 +127,29 @@ open class Layer {
 public final class Sequential: Layer {
     public private(set) var layers: [Layer]
 
+    /// When true, every layer runs as a gradient checkpoint (`Variable.checkpoint`): training
+    /// keeps only the layers' outputs, and the backward pass recomputes each layer's forward pass
+    /// (about a third more compute) instead of keeping its intermediate values. The recomputation
+    /// sees the same random draws, and buffers (running statistics) are restored after it; forward
+    /// hooks of the layers run in both passes. Not for second derivatives.
+    public var checkpointsLayers = false
+
     public init(_ layers: [Layer]) { self.layers = layers }
     public convenience init(_ layers: Layer...) { self.init(layers) }
 
     public override func forward(_ input: Variable, _ context: inout ForwardContext) -> Variable {
-        layers.reduce(input) { x, layer in layer(x, &context) }
+        layers.reduce(input) { x, layer in checkpointsLayers ? Sequential.checkpointed(layer, x, &context) : layer(x, &context) }
+    }
+
+    private static func checkpointed(_ layer: Layer, _ input: Variable, _ context: inout ForwardContext) -> Variable {
+        let start = context
+        let output = withoutGradient { layer(input, &context) }
+        return Variable.checkpoint(input, output: output.value, parameters: layer.parameters) { replayInput in
+            var replayContext = start
+            let buffers = layer.namedBuffers.map { ($0.1, $0.1.value) }
+            defer { for (buffer, value) in buffers { buffer.value = value } }
+            return layer(replayInput, &replayContext)
+        }
     }
 
     public override var namedChildren: [(String, Layer)] { layers.enumerated().map { ("\($0.offset)", $0.element) } }

@@ -82,7 +82,7 @@ extension Variable {
         }
     }
 
-    private func reverse(seed: Tensor?, wanted: [Variable], retainGraph: Bool?, createGraph: Bool)
+    func reverse(seed: Tensor?, wanted: [Variable], retainGraph: Bool?, createGraph: Bool)
         -> (wanted: [Variable?], leaves: [(Parameter, Variable)]) {
         if let seed {
             precondition(seed.shape == shape, "backward: seed of shape \(seed.shape) for a value of shape \(shape)")

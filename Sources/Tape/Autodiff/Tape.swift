@@ -147,3 +147,21 @@ extension Variable {
         return Variable(value, origin: .recorded(tape, output))
     }
 }
+
+extension Tape {
+    /// The floats that the tape behind `variable` keeps for its backward pass: the storage of
+    /// every saved input and output, each block counted once however many views share it
+    /// (parameters' values included). 0 for constants and leaves. For measuring memory.
+    public static func savedScalarCount(of variable: Variable) -> Int {
+        guard let (tape, _) = variable.tapeSlot else { return 0 }
+        var seen = Set<ObjectIdentifier>()
+        var total = 0
+        for entry in tape.entries {
+            for tensor in (entry.inputValues ?? []) + (entry.outputValue.map { [$0] } ?? [])
+            where seen.insert(ObjectIdentifier(tensor.storage)).inserted {
+                total += tensor.storage.count
+            }
+        }
+        return total
+    }
+}
