@@ -52,6 +52,25 @@ struct TensorTests {
         #expect((t * t).scalars == (t.contiguous() * t.contiguous()).scalars)
     }
 
+    /// Large broadcasts run in row chunks on the thread pool: every element, at every chunk
+    /// boundary, must match a plain loop.
+    @Test func largeBroadcastsMatchAPlainLoop() {
+        let (n, c, h, w) = (70, 3, 40, 33)   // 277,200 elements: above the 2¹⁸ split threshold
+        var random = SplitMix64(seed: 5)
+        let x = Tensor.randomNormal([n, c, w, h], using: &random).transposed(permutation: [0, 1, 3, 2])   // strided
+        let bias = Tensor.randomNormal([c], using: &random)
+        let sum = x + bias.reshaped(to: [1, c, 1, 1]), product = bias.reshaped(to: [c, 1, 1]) * x
+        let dense = x.contiguous().scalars, b = bias.scalars
+        var expectedSum = [Float](), expectedProduct = [Float]()
+        for i in 0..<(n * c * h * w) {
+            let channel = (i / (h * w)) % c
+            expectedSum.append(dense[i] + b[channel])
+            expectedProduct.append(b[channel] * dense[i])
+        }
+        #expect(sum.shape == [n, c, h, w] && sum.scalars == expectedSum)
+        #expect(product.shape == [n, c, h, w] && product.scalars == expectedProduct)
+    }
+
     @Test func copyOnWrite() {
         var a = arange([2, 2])
         let b = a

@@ -114,3 +114,21 @@ func forEachOffset(_ shape: [Int], _ s0: [Int], _ o0: Int, _ s1: [Int], _ o1: In
         if axis < 0 { return }
     }
 }
+
+/// Splits axis 0 of `shape` into chunks of rows and calls `body(chunkShape, firstRow)` for each,
+/// on the thread pool when the shape holds at least 2¹⁸ elements (else once, on this thread).
+/// The caller's `body` runs `forEachOffset` itself, so its element loop stays inlined.
+func forEachRowChunk(_ shape: [Int], _ body: (_ chunkShape: [Int], _ firstRow: Int) -> Void) {
+    let count = Tensor.elementCount(shape)
+    guard shape.count > 1, shape[0] > 1, count >= 1 << 18 else {
+        body(shape, 0)
+        return
+    }
+    let rowsPerChunk = Swift.max(1, parallelChunkLength(count) / (count / shape[0]))
+    parallelFor((shape[0] + rowsPerChunk - 1) / rowsPerChunk) { chunk in
+        let start = chunk * rowsPerChunk
+        var chunkShape = shape
+        chunkShape[0] = Swift.min(rowsPerChunk, shape[0] - start)
+        body(chunkShape, start)
+    }
+}

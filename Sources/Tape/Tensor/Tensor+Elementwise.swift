@@ -65,8 +65,13 @@ extension Tensor {
         let x = a.broadcasted(to: shape), y = b.broadcasted(to: shape)
         let result = Tensor(uninitializedShape: shape)
         let to = result.storage.base, px = x.storage.base, py = y.storage.base
-        forEachOffset(shape, result.strides, 0, x.strides, x.offset, y.strides, y.offset) { o, i, j in
-            to[o] = f(px[i], py[j])
+        let (rs, xs, ys) = (result.strides, x.strides, y.strides)
+        forEachRowChunk(shape) { chunk, row in
+            // Row 0 also when the shape has no axes.
+            let (ro, xo, yo) = row == 0 ? (0, x.offset, y.offset) : (row * rs[0], x.offset + row * xs[0], y.offset + row * ys[0])
+            forEachOffset(chunk, rs, ro, xs, xo, ys, yo) { o, i, j in
+                to[o] = f(px[i], py[j])
+            }
         }
         return result
     }
