@@ -22,8 +22,9 @@ extension Tape {
                 preconditionFailure("backward: the saved tensors of '\(entry.name)' were freed by an earlier backward pass; "
                                     + "pass retainGraph: true to the first one to differentiate twice")
             }
-            let inputs = zip(entry.inputs, entry.revivedInputValues()).map { slot, value in
-                slot >= 0 ? Variable(value, origin: .recorded(self, slot)) : Variable(value)
+            let inputs = entry.inputs.indices.map { k in
+                let value = entry.inputValues?[k] ?? Tensor.zerosStandIn(entry.unsavedInputShapes[k])
+                return entry.inputs[k] >= 0 ? Variable(value, origin: .recorded(self, entry.inputs[k])) : Variable(value)
             }
             let output = Variable(entry.revivedOutputValue(), origin: .recorded(self, entry.output))
             let inputCotangents = withPullbackContext(recording: createGraph) { pullback(dy, inputs, output) }

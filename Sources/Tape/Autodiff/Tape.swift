@@ -23,12 +23,9 @@ public final class Tape: @unchecked Sendable {
         let file: StaticString
         let line: UInt
 
-        /// The op's inputs as the pullback sees them: saved values, or zero-cost stand-ins of the
-        /// right shape (a broadcast scalar) when the pullback does not read them.
-        func revivedInputValues() -> [Tensor] {
-            inputValues ?? unsavedInputShapes.map(Tensor.zerosStandIn)
-        }
-
+        /// The op's output as the pullback sees it: the saved value, or a zero-cost stand-in of the
+        /// right shape (a broadcast zero) when the pullback does not read it (inputs likewise, in
+        /// `reverse`).
         func revivedOutputValue() -> Tensor { outputValue ?? Tensor.zerosStandIn(outputShape) }
 
         var inputShapes: [[Int]] { inputValues?.map(\.shape) ?? unsavedInputShapes }
@@ -125,15 +122,19 @@ extension Variable {
     /// Creates an op's result: records an entry when recording is on and some input needs a
     /// gradient, checks for NaN/Inf under anomaly detection, and otherwise returns a constant.
     /// `saves` names what `pullback` reads (all of it by default).
-    static func record(_ name: StaticString, _ value: Tensor, _ inputs: [Variable], saves: SavedValues = .inputsAndOutput,
-                       file: StaticString = #fileID, line: UInt = #line,
+    /// `inputs` is evaluated only when needed, so ops that record nothing (inside `withoutGradient`
+    /// and in pullbacks) do not build the array.
+    static func record(_ name: StaticString, _ value: Tensor, _ inputs: @autoclosure () -> [Variable],
+                       saves: SavedValues = .inputsAndOutput, file: StaticString = #fileID, line: UInt = #line,
                        pullback: @escaping Tape.Pullback) -> Variable {
         let context = RecordingContext.current
         if let recorder = context.anomalies {
-            recorder.check([value], op: name, phase: .forward, inputShapes: inputs.map(\.shape),
+            recorder.check([value], op: name, phase: .forward, inputShapes: inputs().map(\.shape),
                            outputShape: value.shape, file: file, line: line)
         }
-        guard context.gradientsEnabled, inputs.contains(where: \.requiresGradient) else { return Variable(value) }
+        guard context.gradientsEnabled else { return Variable(value) }
+        let inputs = inputs()
+        guard inputs.contains(where: \.requiresGradient) else { return Variable(value) }
         let tape = Tape.common(to: inputs)
         let slots = inputs.map { tape.slot(of: $0) }
         let entryIndex = tape.entries.count
