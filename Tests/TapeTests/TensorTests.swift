@@ -52,6 +52,18 @@ struct TensorTests {
         #expect((t * t).scalars == (t.contiguous() * t.contiguous()).scalars)
     }
 
+    /// A single-element operand takes a path without broadcast views; it must agree with the
+    /// general rules, including when its rank is higher than the other's.
+    @Test func singleElementOperands() {
+        let x = arange([3, 4]).transposed()   // strided
+        let dense = x.contiguous().scalars
+        #expect((x - Tensor(2)).scalars == dense.map { $0 - 2 })
+        #expect((Tensor([2]) / (x + 1)).scalars == dense.map { 2 / ($0 + 1) })
+        #expect((Tensor(shape: [1, 1], scalars: [3]) * x).scalars == dense.map { 3 * $0 })
+        let raised = Tensor(shape: [1, 1, 1], scalars: [1]) + Tensor([1, 2])
+        #expect(raised.shape == [1, 1, 2] && raised.scalars == [2, 3])
+    }
+
     /// Large broadcasts run in row chunks on the thread pool: every element, at every chunk
     /// boundary, must match a plain loop.
     @Test func largeBroadcastsMatchAPlainLoop() {
