@@ -127,3 +127,25 @@ struct TensorTests {
         #expect(Tensor.matmul(Tensor([1, 2]), Tensor([3, 4])).shape == [])
     }
 }
+
+@Test("batch statistics stay accurate when the mean dwarfs the spread (one-pass shifted sums)")
+func batchStatisticsWithLargeMean() {
+    var random = SplitMix64(seed: 21)
+    let noise = Tensor.randomNormal([16, 3, 9, 7], using: &random)
+    let x = noise * 0.01 + 1000
+    let (_, mean, variance) = batchNormalized(Variable(x), weight: Variable(Tensor.ones([3])), bias: Variable(Tensor.zeros([3])),
+                                              epsilon: 1e-5)
+    let values = x.scalars.map(Double.init), perChannel = 9 * 7
+    for c in 0..<3 {
+        var channel: [Double] = []
+        for n in 0..<16 {
+            let start: Int = (n * 3 + c) * perChannel
+            channel += values[start..<(start + perChannel)]
+        }
+        let m: Double = channel.reduce(0, +) / Double(channel.count)
+        let squares: [Double] = channel.map { ($0 - m) * ($0 - m) }
+        let v: Double = squares.reduce(0, +) / Double(channel.count)
+        #expect(abs(Double(mean.scalars[c]) - m) < 1e-4)
+        #expect(abs(Double(variance.scalars[c]) - v) / v < 1e-3, "channel \(c): \(variance.scalars[c]) vs \(v)")
+    }
+}

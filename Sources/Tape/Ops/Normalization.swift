@@ -75,27 +75,39 @@ struct ChannelLayout {
         }
     }
 
-    /// Sums `rowValue(n, c, row)` over every row per channel, in Double. Each row's value lands in
-    /// its own slot and the slots are added in order of n, so the result does not depend on the
-    /// thread count.
-    func channelTotals(_ tensor: Tensor, _ rowValue: (Int, Int, UnsafeBufferPointer<Float>) -> Double) -> [Double] {
-        var slots = [Double](repeating: 0, count: batch * channels)
+    /// Sums the two values `rowValues(n, c, row)` over every row per channel, in Double. Each
+    /// row's values land in their own slot and the slots are added in order of n, so the result
+    /// does not depend on the thread count.
+    func channelTotals(_ tensor: Tensor, _ rowValues: (Int, Int, UnsafeBufferPointer<Float>) -> (Double, Double))
+        -> (first: [Double], second: [Double]) {
+        var slots = [(Double, Double)](repeating: (0, 0), count: batch * channels)
         slots.withUnsafeMutableBufferPointer { slots in
-            forEachRow(tensor) { n, c, row in slots[n * channels + c] = rowValue(n, c, row) }
+            forEachRow(tensor) { n, c, row in slots[n * channels + c] = rowValues(n, c, row) }
         }
-        var totals = [Double](repeating: 0, count: channels)
-        for n in 0..<batch { for c in 0..<channels { totals[c] += slots[n * channels + c] } }
-        return totals
+        var first = [Double](repeating: 0, count: channels), second = first
+        for n in 0..<batch {
+            for c in 0..<channels {
+                first[c] += slots[n * channels + c].0
+                second[c] += slots[n * channels + c].1
+            }
+        }
+        return (first, second)
     }
 
     /// Σ over every axis but 1, per channel, in Double.
-    func channelSums(_ x: Tensor) -> [Double] { channelTotals(x) { _, _, row in sum(row) } }
+    func channelSums(_ x: Tensor) -> [Double] { channelTotals(x) { _, _, row in (sum(row), 0) }.first }
 
-    /// Per-channel mean and biased variance, in Double (two passes: exact for large batches).
+    /// Per-channel mean and biased variance, in Double, in one pass: the sums of x − k and
+    /// (x − k)² with k the channel's first element, so that no large mean cancels
+    /// (σ² = Σ(x − k)²/N − (Σ(x − k)/N)²).
     func meanAndVariance(_ x: Tensor) -> (mean: [Double], variance: [Double]) {
-        let mean = channelSums(x).map { $0 / Double(count) }
-        let squares = channelTotals(x) { _, c, row in sumOfSquares(row, center: Float(mean[c])) }
-        return (mean, squares.map { $0 / Double(count) })
+        let dense = x.contiguous()
+        let shifts = (0..<channels).map { dense.storage.base[dense.offset + $0 * length] }
+        let (sums, squares) = channelTotals(dense) { _, c, row in sumAndSumOfSquares(row, center: shifts[c]) }
+        let count = Double(count)
+        let shiftedMeans = sums.map { $0 / count }
+        return ((0..<channels).map { Double(shifts[$0]) + shiftedMeans[$0] },
+                (0..<channels).map { Swift.max(0, squares[$0] / count - shiftedMeans[$0] * shiftedMeans[$0]) })
     }
 
     func normalize(_ x: Tensor, mean: [Double], invStd: [Double], weight: Tensor, bias: Tensor) -> Tensor {
@@ -120,8 +132,9 @@ struct ChannelLayout {
             func gradientRow(_ n: Int, _ c: Int) -> UnsafeBufferPointer<Float> {
                 UnsafeBufferPointer(rebasing: g[((n * channels + c) * length)..<((n * channels + c + 1) * length)])
             }
-            sumDy = channelTotals(dyDense) { _, _, row in sum(row) }
-            sumDyCentered = channelTotals(xDense) { n, c, row in sumOfProducts(gradientRow(n, c), row, center: Float(mean[c])) }
+            (sumDy, sumDyCentered) = channelTotals(xDense) { n, c, row in
+                sumAndSumOfProducts(gradientRow(n, c), row, center: Float(mean[c]))
+            }
         }
         let sumDyNormalized = (0..<channels).map { sumDyCentered[$0] * invStd[$0] }
         let dWeight = Tensor(shape: [channels], scalars: sumDyNormalized.map(Float.init))
@@ -146,34 +159,42 @@ struct ChannelLayout {
     }
 }
 
-/// Σ (xᵢ − center)² with eight Float lanes flushed into Double every 128 elements.
-private func sumOfSquares(_ x: UnsafeBufferPointer<Float>, center: Float) -> Double {
-    sumOfProducts(x, x, center: center, centerBoth: true)
+/// (Σ (xᵢ − center), Σ (xᵢ − center)²) in one pass.
+private func sumAndSumOfSquares(_ x: UnsafeBufferPointer<Float>, center: Float) -> (Double, Double) {
+    sumsAndSumOfProducts(x, x, center: center, centerBoth: true)
 }
 
-/// Σ gᵢ·(xᵢ − center) (or Σ (gᵢ − center)·(xᵢ − center) with `centerBoth`), with eight Float
-/// lanes flushed into Double every 128 elements: vectorisable, and accurate for long rows.
-private func sumOfProducts(_ g: UnsafeBufferPointer<Float>, _ x: UnsafeBufferPointer<Float>, center: Float,
-                           centerBoth: Bool = false) -> Double {
+/// (Σ gᵢ, Σ gᵢ·(xᵢ − center)) in one pass.
+private func sumAndSumOfProducts(_ g: UnsafeBufferPointer<Float>, _ x: UnsafeBufferPointer<Float>, center: Float) -> (Double, Double) {
+    sumsAndSumOfProducts(g, x, center: center, centerBoth: false)
+}
+
+/// (Σ (gᵢ − c_g), Σ (gᵢ − c_g)·(xᵢ − center)) with c_g = center when `centerBoth`, else 0,
+/// with eight Float lanes flushed into Double every 128 elements: vectorisable, and accurate for
+/// long rows.
+private func sumsAndSumOfProducts(_ g: UnsafeBufferPointer<Float>, _ x: UnsafeBufferPointer<Float>, center: Float,
+                                  centerBoth: Bool) -> (Double, Double) {
     let gCenter = centerBoth ? center : 0
-    var total = 0.0
+    var totalG = 0.0, total = 0.0
     var start = 0
     while start < x.count {
         let end = Swift.min(start + 128, x.count)
-        var lanes = SIMD8<Float>()
+        var gLanes = SIMD8<Float>(), lanes = SIMD8<Float>()
         var i = start
         while i + 8 <= end {
             var gs = SIMD8<Float>(), xs = SIMD8<Float>()
             for lane in 0..<8 { gs[lane] = g[i + lane] - gCenter; xs[lane] = x[i + lane] - center }
+            gLanes += gs
             lanes += gs * xs
             i += 8
         }
-        var tail: Float = 0
-        while i < end { tail += (g[i] - gCenter) * (x[i] - center); i += 1 }
+        var gTail: Float = 0, tail: Float = 0
+        while i < end { gTail += g[i] - gCenter; tail += (g[i] - gCenter) * (x[i] - center); i += 1 }
+        totalG += Double(gLanes.sum()) + Double(gTail)
         total += Double(lanes.sum()) + Double(tail)
         start = end
     }
-    return total
+    return (totalG, total)
 }
 
 /// Σ of a row with eight independent accumulators (vectorises; more accurate than one).
