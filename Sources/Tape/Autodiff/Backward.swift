@@ -23,7 +23,7 @@ extension Tape {
                                     + "pass retainGraph: true to the first one to differentiate twice")
             }
             let inputs = entry.inputs.indices.map { k in
-                let value = entry.inputValues?[k] ?? Tensor.zerosStandIn(entry.unsavedInputShapes[k])
+                let value = entry.inputValues?[k] ?? Tensor.zerosStandIn(inputShape(entry, k))
                 return entry.inputs[k] >= 0 ? Variable(value, origin: .recorded(self, entry.inputs[k])) : Variable(value)
             }
             let output = Variable(entry.revivedOutputValue(), origin: .recorded(self, entry.output))
@@ -31,7 +31,7 @@ extension Tape {
             precondition(inputCotangents.count == entry.inputs.count, "backward: '\(entry.name)' returned \(inputCotangents.count) cotangents for \(entry.inputs.count) inputs")
             if let anomalies {
                 anomalies.check(inputCotangents.compactMap { $0?.value }, op: entry.name, phase: .backward,
-                                inputShapes: entry.inputShapes, outputShape: entry.outputShape,
+                                inputShapes: entry.inputs.indices.map { inputShape(entry, $0) }, outputShape: entry.outputShape,
                                 file: entry.file, line: entry.line)
             }
             for (inputSlot, dx) in zip(entry.inputs, inputCotangents) {

@@ -14,7 +14,8 @@ public final class Tape: @unchecked Sendable {
         let name: StaticString
         var inputs: [Int]                  // slots; -1 marks a constant input
         var output: Int
-        /// The input shapes when the inputs are not saved (else empty: `inputShapes` reads them).
+        /// Every input's shape when the inputs are not saved and one of them is a constant (which
+        /// has no slot shape); else empty: `Tape.inputShape` finds them.
         let unsavedInputShapes: [[Int]]
         let outputShape: [Int]
         var inputValues: [Tensor]?         // kept only when the pullback reads them (`SavedValues`)
@@ -28,7 +29,6 @@ public final class Tape: @unchecked Sendable {
         /// `reverse`).
         func revivedOutputValue() -> Tensor { outputValue ?? Tensor.zerosStandIn(outputShape) }
 
-        var inputShapes: [[Int]] { inputValues?.map(\.shape) ?? unsavedInputShapes }
     }
 
     var entries: [Entry] = []
@@ -38,6 +38,12 @@ public final class Tape: @unchecked Sendable {
     var slotOfLeaf: [ObjectIdentifier: Int] = [:]
     var hooks: [Int: [(Variable) -> Variable?]] = [:]
     var mergedInto: (tape: Tape, slotOffset: Int)?
+
+    /// The shape of input `k` of `entry`.
+    func inputShape(_ entry: Entry, _ k: Int) -> [Int] {
+        if let values = entry.inputValues { return values[k].shape }
+        return entry.inputs[k] >= 0 ? slotShapes[entry.inputs[k]] : entry.unsavedInputShapes[k]
+    }
 
     /// The number of recorded ops.
     public var count: Int { entries.count }
@@ -142,7 +148,7 @@ extension Variable {
         tape.producer.append(entryIndex)
         let output = tape.slotShapes.count - 1
         tape.entries.append(Tape.Entry(name: name, inputs: slots, output: output,
-                                       unsavedInputShapes: saves.keepsInputs ? [] : inputs.map(\.shape),
+                                       unsavedInputShapes: saves.keepsInputs || !slots.contains(-1) ? [] : inputs.map(\.shape),
                                        outputShape: value.shape, inputValues: saves.keepsInputs ? inputs.map(\.value) : nil,
                                        outputValue: saves.keepsOutput ? value : nil, pullback: pullback, file: file, line: line))
         return Variable(value, origin: .recorded(tape, output))
