@@ -107,12 +107,15 @@ public struct Axis: Sendable, Hashable {
     /// The values shown, or nil to fit the data and round out to the nearest ticks. A range
     /// that cannot be shown (empty, non-finite, or not positive on a log axis) is ignored.
     public var range: ClosedRange<Double>?
+    /// Ticks only at whole numbers (epochs, layers) on a linear axis.
+    public var integerTicks: Bool
 
     /// An axis with the given label, scale and range.
-    public init(label: String = "", scale: AxisScale = .linear, range: ClosedRange<Double>? = nil) {
+    public init(label: String = "", scale: AxisScale = .linear, range: ClosedRange<Double>? = nil, integerTicks: Bool = false) {
         self.label = label
         self.scale = scale
         self.range = range
+        self.integerTicks = integerTicks
     }
 }
 

@@ -48,7 +48,8 @@ struct ResolvedAxis: Sendable {
     static func resolve(_ axis: Axis, dataExtent: ClosedRange<Double>?, maxIntervals: Int) -> ResolvedAxis {
         let maxIntervals = max(1, maxIntervals)
         switch axis.scale {
-        case .linear: return resolveLinear(fixed: axis.range, dataExtent: dataExtent, maxIntervals: maxIntervals)
+        case .linear:
+            return resolveLinear(fixed: axis.range, dataExtent: dataExtent, maxIntervals: maxIntervals, integerTicks: axis.integerTicks)
         case .log10: return resolveLog(fixed: axis.range, dataExtent: dataExtent, maxIntervals: maxIntervals)
         }
     }
@@ -92,7 +93,8 @@ struct ResolvedAxis: Sendable {
         return (center - 0.1 * center.magnitude, center + 0.1 * center.magnitude)
     }
 
-    static func resolveLinear(fixed: ClosedRange<Double>?, dataExtent: ClosedRange<Double>?, maxIntervals: Int) -> ResolvedAxis {
+    static func resolveLinear(fixed: ClosedRange<Double>?, dataExtent: ClosedRange<Double>?, maxIntervals: Int,
+                              integerTicks: Bool = false) -> ResolvedAxis {
         var lower: Double, upper: Double
         let fitsData: Bool
         if let fixed, fixed.lowerBound.isFinite, fixed.upperBound.isFinite, fixed.lowerBound < fixed.upperBound {
@@ -102,7 +104,8 @@ struct ResolvedAxis: Sendable {
             (lower, upper) = widened(dataExtent?.lowerBound ?? 0, dataExtent?.upperBound ?? 1)
             fitsData = true
         }
-        let step = niceStep(span: upper - lower, maxIntervals: maxIntervals)
+        var step = niceStep(span: upper - lower, maxIntervals: maxIntervals)
+        if integerTicks && step.exponent < 0 { step = LinearStep(multiplier: 1, exponent: 0) }
         let tolerance = 1e-9
         if fitsData {
             lower = step.tick(Int(floor(lower / step.value + tolerance))).value

@@ -12,6 +12,14 @@ import Testing
         #expect(axis.lower == 0 && axis.upper == 1)
     }
 
+    @Test func integerTicksSkipFractions() {
+        let epochs = ResolvedAxis.resolve(Axis(integerTicks: true), dataExtent: 1...3, maxIntervals: 5)
+        #expect(labels(epochs) == ["1", "2", "3"])
+        #expect(labels(resolve(1...3)) == ["1", "1.5", "2", "2.5", "3"])   // without the option
+        // Wide ranges keep their usual steps.
+        #expect(labels(ResolvedAxis.resolve(Axis(integerTicks: true), dataExtent: 0...97, maxIntervals: 5)) == ["0", "20", "40", "60", "80", "100"])
+    }
+
     @Test func fittedRangeRoundsOutToTicks() {
         let axis = resolve(0...97)
         #expect(labels(axis) == ["0", "20", "40", "60", "80", "100"])
