@@ -29,7 +29,7 @@ private struct StochasticDepthSetup {
             schedule = ShortMNISTSchedule(epochs: 1, batchSize: 16, learningRate: 0.01)
         } else {
             (channels, blocks, downsampling, trainImages, testImages) = (16, 25, 1, 6000, 2000)
-            schedule = ShortMNISTSchedule(epochs: 1, batchSize: 16, learningRate: 0.01)
+            schedule = ShortMNISTSchedule(epochs: 4, batchSize: 16, learningRate: 0.01)
         }
     }
 }
