@@ -34,7 +34,7 @@ private struct EnsemblesSetup {
             (pathBatch, pathSamplesPerLength) = (4, 3)
         } else {
             (channels, blocks, shallowBlocks, downsampling, trainImages, testImages) = (16, 25, 6, 1, 5000, 250)
-            schedule = ShortMNISTSchedule(epochs: 1, batchSize: 16, learningRate: 0.01)
+            schedule = ShortMNISTSchedule(epochs: 3, batchSize: 16, learningRate: 0.01)
             (randomDeletionCounts, randomDeletionSamples) = ([2, 3, 4, 6, 8, 12, 16, 20], 2)
             (pathBatch, pathSamplesPerLength) = (8, 6)
         }
