@@ -68,7 +68,7 @@ private struct IdentityMappingsSetup {
             schedule = ShortMNISTSchedule(epochs: 1, batchSize: 32, learningRate: 0.1)
         } else {
             (depth, widths, downsampling, trainImages, testImages) = (32, [8, 16, 32], 1, 5000, 2000)
-            schedule = ShortMNISTSchedule(epochs: 1, batchSize: 64, learningRate: 0.1)
+            schedule = ShortMNISTSchedule(epochs: 2, batchSize: 64, learningRate: 0.1)
         }
     }
 }
