@@ -12,6 +12,8 @@ struct Measure {
     let threads: Int
     /// Floating-point operations per repetition; 0 when GFLOP/s make no sense.
     let flops: Double
+    /// Items per repetition (images, ops), reported as items per second from the median time.
+    var items: (count: Double, unit: String)? = nil
     /// Allocates and fills the inputs (untimed), then returns the body timed once per repetition.
     let prepare: () -> () -> Void
 }
@@ -35,6 +37,8 @@ struct Result {
 
     /// Throughput from the median time; nil without a FLOP count.
     var gflops: Double? { measure.flops > 0 ? measure.flops / median / 1e9 : nil }
+    /// Items per second from the median time; nil without an item count.
+    var itemsPerSecond: Double? { measure.items.map { $0.count / median } }
 }
 
 /// How long to warm up and repeat.
@@ -156,12 +160,14 @@ struct Report {
             func number(_ value: Double?) -> String { value.flatMap { $0.isFinite ? "\($0)" : nil } ?? "null" }
             print("{\"name\": \(jsonString(result.measure.name)), \"threads\": \(result.measure.threads), \"median_s\": \(number(result.median)), "
                   + "\"min_s\": \(number(result.min)), \"gflops\": \(number(result.gflops)), "
-                  + "\"peak_fraction\": \(number(fraction))}")
+                  + "\"peak_fraction\": \(number(fraction))"
+                  + (result.measure.items.map { ", \"\($0.unit)_per_second\": \(number(result.itemsPerSecond))" } ?? "") + "}")
         } else {
             print(padded(result.measure.name, 34, right: false) + padded("\(result.measure.threads)", 8)
                   + padded(fixed(result.median, 6), 12) + padded(fixed(result.min, 6), 12)
                   + padded(result.gflops.map { fixed($0, 1) } ?? "-", 10)
-                  + padded(fraction.map { fixed($0 * 100, 1) } ?? "-", 8))
+                  + padded(fraction.map { fixed($0 * 100, 1) } ?? "-", 8)
+                  + (result.measure.items.map { "  " + fixed(result.itemsPerSecond ?? 0, 0) + " \($0.unit)/s" } ?? ""))
         }
     }
 }

@@ -60,7 +60,7 @@ func tapeSuite(_ config: SuiteConfig) -> [Measure] {
                 blackHole(input.grad)
             }
         }
-    } + [Measure(name: "tape-chain-\(chain)-ops-fwd-bwd", threads: 1, flops: 0) {
+    } + [Measure(name: "tape-chain-\(chain)-ops-fwd-bwd", threads: 1, flops: 0, items: (Double(chain), "ops")) {
         let start = Tensor([1, 2, 3, 4])
         return {
             let x = Variable(start, requiresGradient: true)
@@ -99,7 +99,7 @@ func trainingStepFlops(_ model: Layer, input: [Int]) -> Double {
 func modelSuite(_ config: SuiteConfig) -> [Measure] {
     let seedBatch = config.quick ? 8 : 64, cifarBatch = config.quick ? 8 : 128
     func step(_ name: String, _ model: Layer, _ input: [Int], threads: Int) -> Measure {
-        Measure(name: name, threads: threads, flops: trainingStepFlops(model, input: input)) {
+        Measure(name: name, threads: threads, flops: trainingStepFlops(model, input: input), items: (Double(input[0]), "images")) {
             var random = SplitMix64(seed: 3)
             let images = Tensor.randomNormal(input, using: &random)
             let labels = (0..<input[0]).map { $0 % 10 }
@@ -123,7 +123,7 @@ func modelSuite(_ config: SuiteConfig) -> [Measure] {
         measures.append(step("train-step-resnet20-b\(cifarBatch)", CIFARResNet(depth: 20), [cifarBatch, 3, 32, 32], threads: threads))
         let model = MNISTResNet()
         measures.append(Measure(name: "inference-mnist-resnet-b\(seedBatch)", threads: threads,
-                                flops: trainingStepFlops(model, input: [seedBatch, 1, 28, 28]) / 3) {
+                                flops: trainingStepFlops(model, input: [seedBatch, 1, 28, 28]) / 3, items: (Double(seedBatch), "images")) {
             let images = Tensor.zeros([seedBatch, 1, 28, 28])
             return {
                 var context = ForwardContext.evaluation

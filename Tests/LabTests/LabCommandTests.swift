@@ -7,10 +7,15 @@ import Testing
 
 /// Runs the built `lab` executable (it sits next to the test bundle) and captures its output.
 func runLab(_ arguments: [String]) throws -> (status: Int32, standardOutput: String, standardError: String) {
+    try runBuiltExecutable("lab", arguments)
+}
+
+/// Runs a product of this package built next to the test bundle and captures its output.
+func runBuiltExecutable(_ name: String, _ arguments: [String]) throws -> (status: Int32, standardOutput: String, standardError: String) {
     let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    var executable = directory.appendingPathComponent("lab")
+    var executable = directory.appendingPathComponent(name)
     if !FileManager.default.fileExists(atPath: executable.path) {
-        executable = directory.deletingLastPathComponent().appendingPathComponent("lab")
+        executable = directory.deletingLastPathComponent().appendingPathComponent(name)
     }
     let process = Process()
     process.executableURL = executable
