@@ -34,7 +34,7 @@ let package = Package(
         .testTarget(name: "TapeTests", dependencies: ["Tape"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "LabTests", dependencies: ["lab", "bench", "Models", "SafeTensors"]),
+        .testTarget(name: "LabTests", dependencies: ["lab", "bench", "Models", "SafeTensors", "Training", "Datasets"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
         .testTarget(name: "InstrumentsTests", dependencies: ["Instruments"]),

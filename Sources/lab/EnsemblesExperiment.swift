@@ -87,7 +87,6 @@ private func runEnsembles(_ options: ExperimentOptions) throws {
                                     downsampling: setup.downsampling)
     var writer = try ExperimentWriter(name: "ensembles", directory: options.outputDirectory,
                                       csvHeader: "measure,network,seed,index,value,std")
-    let clock = ExperimentClock()
     let n = setup.blocks
     let networks = [
         LesionedNetwork(label: "ResNet", residual: true, blocks: n, color: .blue, style: .solid),
@@ -134,10 +133,10 @@ private func runEnsembles(_ options: ExperimentOptions) throws {
                 }
             }
             printLine("ensembles: seed \(seed) \(label): train loss \(formatted(finalLoss)), test error \(formatted(100 * baseline, 2))%, "
-                      + "\(duration(clock.elapsed)) so far")
+                      + "\(duration(writer.clock.elapsed)) so far")
         }
     }
-    let runtime = clock.runtimeSentence(quick: options.quick)
+    let runtime = writer.clock.runtimeSentence(quick: options.quick)
 
     // Lesion plots: each block deleted, k random blocks deleted (means over seeds).
     var lesions = Figure(rows: 1, columns: 2, title: "Lesions of trained networks (\(setup.testImages) test images)",

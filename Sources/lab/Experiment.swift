@@ -32,6 +32,8 @@ struct ExperimentWriter {
     let directory: String
     var csvRows: [String] = []
     var markdown: [String] = []
+    /// Started with the writer, at the start of the experiment's run.
+    let clock = ExperimentClock()
 
     init(name: String, directory: String, csvHeader: String) throws {
         self.name = name

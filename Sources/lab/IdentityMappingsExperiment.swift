@@ -84,7 +84,6 @@ private func runIdentityMappings(_ options: ExperimentOptions) throws {
                                     downsampling: setup.downsampling)
     var writer = try ExperimentWriter(name: "identity-mappings", directory: options.outputDirectory,
                                       csvHeader: "variant,table,seed,final_train_loss,test_error,diverged")
-    let clock = ExperimentClock()
     var runs: [String: [VariantRun]] = [:]
     for seed in options.seeds {
         for variant in shortcutVariants {
@@ -97,10 +96,10 @@ private func runIdentityMappings(_ options: ExperimentOptions) throws {
             writer.row([variant.label.filter { $0 != "," }, variant.table, seed, log.finalLoss, testError,
                         isDivergedLoss(log.finalLoss)])
             printLine("identity-mappings: seed \(seed) \(variant.label): training loss \(lossText(log.finalLoss)), test error "
-                      + "\(formatted(100 * testError, 2))%, \(duration(clock.elapsed)) so far")
+                      + "\(formatted(100 * testError, 2))%, \(duration(writer.clock.elapsed)) so far")
         }
     }
-    let runtime = clock.runtimeSentence(quick: options.quick)
+    let runtime = writer.clock.runtimeSentence(quick: options.quick)
 
     // Training curves, one panel per table.
     let bins = options.quick ? 5 : 20

@@ -57,7 +57,6 @@ private func runStochasticDepth(_ options: ExperimentOptions) throws {
                                       csvHeader: "variant,seed,expected_depth,blocks_per_step,seconds_per_epoch,images_per_second,"
                                         + "final_train_loss,test_error,test_loss")
     let variants = [("constant depth", false), ("stochastic depth", true)]
-    let clock = ExperimentClock()
     var runs: [String: [DepthRun]] = [:]
     var expectedDepths: [String: Double] = [:]
     for seed in options.seeds {
@@ -92,10 +91,10 @@ private func runStochasticDepth(_ options: ExperimentOptions) throws {
                         Double(data.train.count) / run.secondsPerEpoch, log.finalLoss, run.testError, run.testLoss])
             printLine("stochastic-depth: seed \(seed) \(label): \(formatted(run.secondsPerEpoch, 1)) s/epoch, "
                       + "\(formatted(run.blocksPerStep, 2)) blocks/step, test error \(formatted(100 * run.testError, 2))%, "
-                      + "\(duration(clock.elapsed)) so far")
+                      + "\(duration(writer.clock.elapsed)) so far")
         }
     }
-    let runtime = clock.runtimeSentence(quick: options.quick)
+    let runtime = writer.clock.runtimeSentence(quick: options.quick)
 
     var figure = Figure(rows: 1, columns: 2, title: "Seed ResNet (\(setup.blocks) blocks) on \(data.train.count) MNIST images, "
                         + "constant vs stochastic depth", panelWidth: 480, panelHeight: 340)

@@ -1,24 +1,29 @@
+import Datasets
 import Foundation
 import Models
 import NN
 import SafeTensors
 import Tape
 import Testing
+import Training
 
 /// Runs the built `lab` executable (it sits next to the test bundle) and captures its output.
 func runLab(_ arguments: [String]) throws -> (status: Int32, standardOutput: String, standardError: String) {
     try runBuiltExecutable("lab", arguments)
 }
 
-/// Runs a product of this package built next to the test bundle and captures its output.
-func runBuiltExecutable(_ name: String, _ arguments: [String]) throws -> (status: Int32, standardOutput: String, standardError: String) {
+/// A product of this package, built next to the test bundle (or one level up).
+func builtExecutable(_ name: String) -> URL {
     let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    var executable = directory.appendingPathComponent(name)
-    if !FileManager.default.fileExists(atPath: executable.path) {
-        executable = directory.deletingLastPathComponent().appendingPathComponent(name)
-    }
+    let executable = directory.appendingPathComponent(name)
+    return FileManager.default.fileExists(atPath: executable.path) ? executable
+        : directory.deletingLastPathComponent().appendingPathComponent(name)
+}
+
+/// Runs a product of this package and captures its output.
+func runBuiltExecutable(_ name: String, _ arguments: [String]) throws -> (status: Int32, standardOutput: String, standardError: String) {
     let process = Process()
-    process.executableURL = executable
+    process.executableURL = builtExecutable(name)
     process.arguments = arguments
     let output = Pipe(), error = Pipe()
     process.standardOutput = output
@@ -52,6 +57,30 @@ struct LabCommandTests {
         #expect(option.status == 2 && option.standardError.contains("unknown option --jsn"))
         let command = try runLab(["trane"])
         #expect(command.status == 2 && command.standardError.contains("unknown command 'trane'"))
+    }
+
+    /// Weights written by PyTorch (the state dict in the Models golden fixture, saved by
+    /// torch and converted with PyTorch names) evaluate through `lab eval` exactly as the library
+    /// evaluates them.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: sharedData + "/mnist"), "needs ../shared/data"))
+    func evalReadsPyTorchWeights() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("ModelsTests/Fixtures/mnist_resnet.safetensors").path
+        let golden = try SafeTensorsFile(contentsOf: fixture)
+        let stateDict = SafeTensorsFile(tensors: golden.tensors.filter { !$0.key.hasPrefix("golden.") })
+        let weights = temporaryPath("pytorch-state-dict.safetensors")
+        defer { try? FileManager.default.removeItem(atPath: weights) }
+        try stateDict.write(to: weights)
+
+        let result = try runLab(["eval", "--model", "mnist-resnet", "--weights", weights, "--dataset", "mnist", "--limit", "64",
+                                 "--data", sharedData])
+        #expect(result.status == 0, "\(result.standardError)")
+        let model = MNISTResNet()
+        try model.load(stateDict)
+        let test = try MNIST.load(.test, from: DataDirectory.resolve(explicit: sharedData)).prefix(64)
+        let expected = evaluate(model, on: test, normalization: .mnist)
+        #expect(result.standardOutput.contains("mnist-resnet on mnist test (64 images): loss \(format(expected.loss, 4)), "
+                                               + "accuracy \(format(expected.accuracy * 100, 2))%"), "\(result.standardOutput)")
     }
 
     @Test func predictAndGradMatchTheLibrary() throws {

@@ -11,10 +11,7 @@ struct TrainCommandTests {
         let directory = temporaryPath("interrupted-run")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lab")
-        if !FileManager.default.fileExists(atPath: process.executableURL!.path) {
-            process.executableURL = process.executableURL!.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("lab")
-        }
+        process.executableURL = builtExecutable("lab")
         process.arguments = ["train", "--model", "highway-mnist-2", "--dataset", "mnist", "--epochs", "1000", "--limit", "512",
                              "--test-limit", "64", "--batch-size", "16", "--lr", "0.05", "--out", directory, "--data", sharedData]
         let output = Pipe()

@@ -60,6 +60,8 @@ struct TensorTests {
         #expect((x - Tensor(2)).scalars == dense.map { $0 - 2 })
         #expect((Tensor([2]) / (x + 1)).scalars == dense.map { 2 / ($0 + 1) })
         #expect((Tensor(shape: [1, 1], scalars: [3]) * x).scalars == dense.map { 3 * $0 })
+        #expect((-Tensor([0, 2])).scalars.map(\.sign) == [.minus, .minus])   // IEEE negation: −0
+        #expect((x .< 5).scalars == dense.map { $0 < 5 ? 1 : 0 })
         let raised = Tensor(shape: [1, 1, 1], scalars: [1]) + Tensor([1, 2])
         #expect(raised.shape == [1, 1, 2] && raised.scalars == [2, 3])
     }

@@ -28,7 +28,6 @@ public final class Tape: @unchecked Sendable {
         /// right shape (a broadcast zero) when the pullback does not read it (inputs likewise, in
         /// `reverse`).
         func revivedOutputValue() -> Tensor { outputValue ?? Tensor.zerosStandIn(outputShape) }
-
     }
 
     var entries: [Entry] = []

@@ -105,7 +105,7 @@ extension Tensor {
     public static func - (a: Float, b: Tensor) -> Tensor { b.map(BoundFirst(f: Subtract(), x: a)) }
     public static func * (a: Float, b: Tensor) -> Tensor { b.map(BoundFirst(f: Multiply(), x: a)) }
     public static func / (a: Float, b: Tensor) -> Tensor { b.map(BoundFirst(f: Divide(), x: a)) }
-    public static prefix func - (a: Tensor) -> Tensor { a.map(BoundFirst(f: Subtract(), x: 0)) }
+    public static prefix func - (a: Tensor) -> Tensor { a.map(Negate()) }
 
     public func exp() -> Tensor { map { _expf($0) } }
     public func log() -> Tensor { map { _logf($0) } }
@@ -149,7 +149,7 @@ extension Tensor {
     public static func .== (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "equal") { $0 == $1 ? 1 : 0 } }
     public static func .!= (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "notEqual") { $0 != $1 ? 1 : 0 } }
     public static func .> (a: Tensor, b: Float) -> Tensor { a.map(BoundSecond(f: Greater(), y: b)) }
-    public static func .< (a: Tensor, b: Float) -> Tensor { a.map { $0 < b ? 1 : 0 } }
+    public static func .< (a: Tensor, b: Float) -> Tensor { a.map(BoundSecond(f: Less(), y: b)) }
 }
 
 // Elementwise functions as types: a loop generic over one is specialised for it, inlines it and
@@ -167,6 +167,10 @@ struct Multiply: ScalarFunction2 { @inline(__always) func callAsFunction(_ x: Fl
 struct Divide: ScalarFunction2 { @inline(__always) func callAsFunction(_ x: Float, _ y: Float) -> Float { x / y } }
 /// 1 where x > y, else 0.
 struct Greater: ScalarFunction2 { @inline(__always) func callAsFunction(_ x: Float, _ y: Float) -> Float { x > y ? 1 : 0 } }
+/// 1 where x < y, else 0.
+struct Less: ScalarFunction2 { @inline(__always) func callAsFunction(_ x: Float, _ y: Float) -> Float { x < y ? 1 : 0 } }
+/// −x (−0 for 0, as IEEE negation).
+struct Negate: ScalarFunction { @inline(__always) func callAsFunction(_ x: Float) -> Float { -x } }
 struct ReLU: ScalarFunction { @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : 0 } }
 
 /// f(x, y) with y fixed.
