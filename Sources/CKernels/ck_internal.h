@@ -50,6 +50,8 @@ void ck_microkernel_neon(int64_t k, const float *a, const float *b, int64_t ldb,
 void ck_microkernel4_neon(int64_t k, const float *a, const float *b, int64_t ldb, float *c, int64_t ldc,
                           int64_t mr, float alpha, float beta,
                           const float *pf, int64_t pf_stride, int64_t pf_count);
+void ck_pack_a_neon(int64_t mc, int64_t kc, const float *A, int64_t rs, int64_t cs, float *dst);
+void ck_pack_b_neon(int64_t nc, int64_t kc, const float *B, int64_t rs, int64_t cs, float *dst);
 
 // The portable C versions.
 void ck_microkernel_portable(int64_t k, const float *a, const float *b, int64_t ldb, float *c, int64_t ldc,

@@ -1,7 +1,7 @@
-// NEON GEMM micro-kernels for aarch64 (Apple silicon, Graviton, any ARMv8-A CPU: Advanced SIMD is
-// part of the base architecture, so no run-time check and no compiler flags are needed). Same
-// contract and packed layouts as the AVX2 and portable kernels (ck_internal.h); the packing
-// routines are the portable ones.
+// NEON GEMM pieces for aarch64 (Apple silicon, Graviton, any ARMv8-A CPU: Advanced SIMD is part
+// of the base architecture, so no run-time check and no compiler flags are needed): the 6×16
+// micro-kernels and the packing of operands contiguous along k. Same contracts and packed layouts
+// as the AVX2 and portable versions (ck_internal.h).
 #include "ck_internal.h"
 
 #if defined(__aarch64__)
@@ -84,6 +84,64 @@ void ck_microkernel4_neon(int64_t k, const float *a, const float *b, int64_t ldb
                           int64_t mr, float alpha, float beta,
                           const float *pf, int64_t pf_stride, int64_t pf_count) {
     microkernel(4, k, a, b, ldb, c, ldc, mr, alpha, beta, pf, pf_stride, pf_count);
+}
+
+// In-register 4×4 transpose: on return r[j] holds lane j of the four inputs.
+static inline __attribute__((always_inline)) void transpose4(float32x4_t r[4]) {
+    const float32x4_t t0 = vtrn1q_f32(r[0], r[1]), t1 = vtrn2q_f32(r[0], r[1]);  // [r0j r1j r0j' r1j']
+    const float32x4_t t2 = vtrn1q_f32(r[2], r[3]), t3 = vtrn2q_f32(r[2], r[3]);
+    r[0] = vreinterpretq_f32_f64(vtrn1q_f64(vreinterpretq_f64_f32(t0), vreinterpretq_f64_f32(t2)));
+    r[1] = vreinterpretq_f32_f64(vtrn1q_f64(vreinterpretq_f64_f32(t1), vreinterpretq_f64_f32(t3)));
+    r[2] = vreinterpretq_f32_f64(vtrn2q_f64(vreinterpretq_f64_f32(t0), vreinterpretq_f64_f32(t2)));
+    r[3] = vreinterpretq_f32_f64(vtrn2q_f64(vreinterpretq_f64_f32(t1), vreinterpretq_f64_f32(t3)));
+}
+
+// Packs `lines` (<= width) lines contiguous in k, line i at source + i·stride, into a k-major
+// panel of `width` (6 or 16) floats per k: dst[k·width + i] = source[i·stride + k], lines past
+// `lines` zero. Four k at a time, lines in groups of 4 (missing ones zero) are transposed and
+// stored k by k; with width 6 the second group's store also writes lanes 6 and 7, i.e. the next
+// k's first two floats, which that k's own store then overwrites -- and 2 floats past the panel
+// at its end.
+static void transpose_lines(const float *source, int64_t stride, int64_t lines, int64_t kc, float *dst, int64_t width) {
+    const float32x4_t zero = vdupq_n_f32(0.0f);
+    const int64_t groups = (width + 3) / 4;
+    int64_t k = 0;
+    for (; k + 4 <= kc; k += 4) {
+        float32x4_t r[4][4];
+        for (int64_t g = 0; g < groups; g++) {
+            for (int64_t i = 0; i < 4; i++) {
+                const int64_t line = 4 * g + i;
+                r[g][i] = line < lines ? vld1q_f32(source + line * stride + k) : zero;
+            }
+            transpose4(r[g]);
+        }
+        for (int64_t j = 0; j < 4; j++)
+            for (int64_t g = 0; g < groups; g++) vst1q_f32(dst + (k + j) * width + 4 * g, r[g][j]);
+    }
+    for (; k < kc; k++)
+        for (int64_t i = 0; i < width; i++) dst[k * width + i] = i < lines ? source[i * stride + k] : 0.0f;
+}
+
+// Row-major A (cs == 1) is transposed into 6-row panels; other layouts are packed by the portable
+// code. May write 2 floats past the end, as the contract allows.
+void ck_pack_a_neon(int64_t mc, int64_t kc, const float *A, int64_t rs, int64_t cs, float *dst) {
+    if (cs != 1) {
+        ck_pack_a_portable(mc, kc, A, rs, cs, dst);
+        return;
+    }
+    for (int64_t i = 0; i < mc; i += CK_MR, dst += CK_MR * kc)
+        transpose_lines(A + i * rs, rs, mc - i < CK_MR ? mc - i : CK_MR, kc, dst, CK_MR);
+}
+
+// Column-major B (rs == 1, a transposed view) is transposed into 16-column panels; row-major B is
+// already copied a row at a time by the portable code, which handles the other layouts too.
+void ck_pack_b_neon(int64_t nc, int64_t kc, const float *B, int64_t rs, int64_t cs, float *dst) {
+    if (rs != 1 || cs == 1) {
+        ck_pack_b_portable(nc, kc, B, rs, cs, dst);
+        return;
+    }
+    for (int64_t j = 0; j < nc; j += CK_NR, dst += CK_NR * kc)
+        transpose_lines(B + j * cs, cs, nc - j < CK_NR ? nc - j : CK_NR, kc, dst, CK_NR);
 }
 
 #endif

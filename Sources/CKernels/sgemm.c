@@ -31,7 +31,7 @@ static const implementation avx2_implementation = {
 #endif
 #if defined(__aarch64__)
 static const implementation neon_implementation = {
-    ck_microkernel_neon, ck_microkernel4_neon, ck_pack_a_portable, ck_pack_b_portable, "neon-intrinsics 6x16"};
+    ck_microkernel_neon, ck_microkernel4_neon, ck_pack_a_neon, ck_pack_b_neon, "neon-intrinsics 6x16"};
 #endif
 
 static const implementation *native_implementation(void) {
