@@ -50,19 +50,19 @@ static float random_float(void) {
     return (float)(int32_t)(uint32_t)(z >> 32) / 2147483648.0f;
 }
 
-static float *random_floats(int64_t count) {
-    float *data = malloc(sizeof(float) * (size_t)(count > 0 ? count : 1));
+/// Zeroed memory for `count` elements of `size` bytes (at least one); exits if there is none.
+static void *allocate(int64_t count, size_t size) {
+    void *data = calloc((size_t)(count > 0 ? count : 1), size);
     if (!data) {
         fputs("kernel_check: out of memory\n", stderr);
         exit(2);
     }
-    for (int64_t i = 0; i < count; i++) data[i] = random_float();
     return data;
 }
 
-static float *filled(int64_t count, float value) {
-    float *data = random_floats(count);
-    for (int64_t i = 0; i < count; i++) data[i] = value;
+static float *random_floats(int64_t count) {
+    float *data = allocate(count, sizeof(float));
+    for (int64_t i = 0; i < count; i++) data[i] = random_float();
     return data;
 }
 
@@ -161,7 +161,7 @@ static void check_microkernel(const microkernel_entry *entry, int64_t k, int64_t
         for (int64_t j = 0; j < ldc; j++)
             if (r >= mr || j >= CK_NR) initial[r * ldc + j] = SENTINEL;
             else if (beta == 0.0f) initial[r * ldc + j] = NAN;
-    double *expected = calloc(CK_MR * CK_NR, sizeof(double)), *tolerance = calloc(CK_MR * CK_NR, sizeof(double));
+    double *expected = allocate(CK_MR * CK_NR, sizeof(double)), *tolerance = allocate(CK_MR * CK_NR, sizeof(double));
     for (int64_t r = 0; r < mr; r++)
         for (int64_t j = 0; j < CK_NR; j++) {
             double sum = 0, magnitude = 0;
@@ -174,7 +174,7 @@ static void check_microkernel(const microkernel_entry *entry, int64_t k, int64_t
             expected[r * CK_NR + j] = alpha * sum + beta * c0;
             tolerance[r * CK_NR + j] = bound(k, fabs(alpha) * magnitude + fabs(beta * c0));
         }
-    float *fast = malloc(sizeof(float) * CK_MR * ldc), *portable = malloc(sizeof(float) * CK_MR * ldc);
+    float *fast = allocate(CK_MR * ldc, sizeof(float)), *portable = allocate(CK_MR * ldc, sizeof(float));
     memcpy(fast, initial, sizeof(float) * CK_MR * ldc);
     memcpy(portable, initial, sizeof(float) * CK_MR * ldc);
     // A prefetch stream inside b, as many addresses as the contract allows.
@@ -247,7 +247,7 @@ static void check_sgemm(int64_t m, int64_t n, int64_t k, float alpha, float beta
         for (int64_t j = 0; j < ldc; j++)
             if (j >= n) initial[i * ldc + j] = SENTINEL;
             else if (beta == 0.0f) initial[i * ldc + j] = NAN;
-    double *expected = calloc((size_t)(m * n), sizeof(double)), *tolerance = calloc((size_t)(m * n), sizeof(double));
+    double *expected = allocate(m * n, sizeof(double)), *tolerance = allocate(m * n, sizeof(double));
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++) {
             double sum = 0, magnitude = 0;
@@ -260,7 +260,7 @@ static void check_sgemm(int64_t m, int64_t n, int64_t k, float alpha, float beta
             expected[i * n + j] = alpha * sum + beta * c0;
             tolerance[i * n + j] = bound(k, fabs(alpha) * magnitude + fabs(beta * c0));
         }
-    float *fast = malloc(sizeof(float) * (size_t)(m * ldc)), *portable = malloc(sizeof(float) * (size_t)(m * ldc));
+    float *fast = allocate(m * ldc, sizeof(float)), *portable = allocate(m * ldc, sizeof(float));
     memcpy(fast, initial, sizeof(float) * (size_t)(m * ldc));
     memcpy(portable, initial, sizeof(float) * (size_t)(m * ldc));
     ck_sgemm(m, n, k, alpha, A, rsA, csA, B, rsB, csB, beta, fast, ldc);
@@ -293,7 +293,7 @@ static void check_sgemms(void) {
 static void check_sgemm_thread_independence(void) {
     const int64_t m = 96, n = 160, k = 200;
     float *A = random_floats(m * k), *B = random_floats(k * n);
-    float *one = filled(m * n, 0), *three = filled(m * n, 0);
+    float *one = allocate(m * n, sizeof(float)), *three = allocate(m * n, sizeof(float));
     ck_set_num_threads(1);
     ck_sgemm(m, n, k, 1, A, k, 1, B, n, 1, 0, one, n);
     ck_set_num_threads(3);
@@ -346,8 +346,8 @@ static void check_convolution(int64_t n, int64_t c, int64_t o, int64_t h, int64_
         // The result as rows × columns: [n·o][pixels], [n·c][pixels] or [o][c·9].
         int64_t rows = which == FORWARD ? n * o : which == BACKWARD_INPUT ? n * c : o;
         int64_t columns = which == BACKWARD_FILTER ? c * 9 : pixels;
-        double *expected = calloc((size_t)(rows * columns), sizeof(double));
-        double *tolerance = calloc((size_t)(rows * columns), sizeof(double));
+        double *expected = allocate(rows * columns, sizeof(double));
+        double *tolerance = allocate(rows * columns, sizeof(double));
         int64_t terms = which == FORWARD ? c * 9 : which == BACKWARD_INPUT ? o * 9 : n * pixels + 32;
         for (int64_t row = 0; row < rows; row++)
             for (int64_t col = 0; col < columns; col++) {
@@ -383,8 +383,8 @@ static void check_convolution(int64_t n, int64_t c, int64_t o, int64_t h, int64_
                 expected[row * columns + col] = sum;
                 tolerance[row * columns + col] = bound(terms, magnitude);
             }
-        float *fast = malloc(sizeof(float) * (size_t)(rows * columns));
-        float *portable = malloc(sizeof(float) * (size_t)(rows * columns));
+        float *fast = allocate(rows * columns, sizeof(float));
+        float *portable = allocate(rows * columns, sizeof(float));
         run_pass((pass)which, &g, x, filter, dy, fast, rows * columns, 0);
         run_pass((pass)which, &g, x, filter, dy, portable, rows * columns, 1);
         char label[160];
@@ -413,7 +413,7 @@ static void check_convolutions(void) {
 static void check_convolution_thread_independence(void) {
     const ck_conv_geometry g = geometry_3x3(20, 3, 5, 6, 7);
     float *x = random_floats(20 * 3 * 42), *dy = random_floats(20 * 5 * 42);
-    float *one = filled(5 * 27, 0), *three = filled(5 * 27, 0);
+    float *one = allocate(5 * 27, sizeof(float)), *three = allocate(5 * 27, sizeof(float));
     ck_set_num_threads(1);
     ck_conv2d_backward_filter(&g, x, dy, one);
     ck_set_num_threads(3);
