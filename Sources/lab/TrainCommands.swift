@@ -7,7 +7,8 @@ import Training
 
 /// `lab train`: trains with progress, per-epoch test evaluation, metrics.csv and checkpoints;
 /// `--resume RUN_DIR` continues bit-identically; Ctrl-C stops after the current step and
-/// writes a checkpoint.
+/// writes a checkpoint; a diverged run (NaN or infinite loss) stops with status 1 and keeps the
+/// last good checkpoint.
 func trainCommand(_ arguments: Arguments) throws {
     if let threads = arguments.value("threads") {
         // Results do not depend on the thread count, so it is not part of the run's configuration.
@@ -16,13 +17,14 @@ func trainCommand(_ arguments: Arguments) throws {
     }
     let data = try DataDirectory.resolve(explicit: arguments.value("data"))
     let trainer: Trainer
+    let configuration: TrainingConfiguration
     let runDirectory: String
     if let resume = arguments.value("resume") {
         runDirectory = resume
         let path = resume + "/checkpoint.safetensors"
         guard RunFiles.exists(path) else { throw LabError("--resume \(resume): no checkpoint.safetensors there") }
         let checkpoint = try SafeTensorsFile(contentsOf: path)
-        let configuration = try TrainingConfiguration(metadata: checkpoint.metadata)
+        configuration = try TrainingConfiguration(metadata: checkpoint.metadata)
         let (train, test) = try loadSplits(configuration.dataset, data)
         trainer = try Trainer.resume(from: checkpoint, train: train, test: test)
         printLine("resuming \(configuration.model) on \(configuration.dataset.rawValue) at epoch \(trainer.epoch + 1), step \(trainer.position)")
@@ -31,65 +33,74 @@ func trainCommand(_ arguments: Arguments) throws {
         guard let datasetName = DatasetName(rawValue: try arguments.required("dataset")) else {
             throw LabError("unknown data set '\(arguments.value("dataset")!)' (known: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        var configuration = TrainingConfiguration(model: try arguments.required("model"), dataset: datasetName)
-        configuration.epochs = try arguments.integer("epochs", default: configuration.epochs)
-        configuration.batchSize = try arguments.integer("batch-size", default: configuration.batchSize)
-        configuration.learningRate = try arguments.float("lr", default: configuration.learningRate)
-        configuration.momentum = try arguments.float("momentum", default: configuration.momentum)
-        configuration.weightDecay = try arguments.float("weight-decay", default: configuration.weightDecay)
-        configuration.seed = UInt64(try arguments.integer("seed", default: 0))
-        if let schedule = arguments.value("schedule") { configuration.schedule = try ScheduleKind(parsing: schedule) }
-        if let limit = arguments.value("limit") { configuration.trainLimit = Int(limit) ?? -1 }
-        if let limit = arguments.value("test-limit") { configuration.testLimit = Int(limit) ?? -1 }
-        if arguments.flag("no-augment") { configuration.augment = false }
-        _ = try ModelRegistry.entry(named: configuration.model)
-        try configuration.validate()
+        var newConfiguration = TrainingConfiguration(model: try arguments.required("model"), dataset: datasetName)
+        newConfiguration.epochs = try arguments.integer("epochs", default: newConfiguration.epochs)
+        newConfiguration.batchSize = try arguments.integer("batch-size", default: newConfiguration.batchSize)
+        newConfiguration.learningRate = try arguments.float("lr", default: newConfiguration.learningRate)
+        newConfiguration.momentum = try arguments.float("momentum", default: newConfiguration.momentum)
+        newConfiguration.weightDecay = try arguments.float("weight-decay", default: newConfiguration.weightDecay)
+        newConfiguration.seed = UInt64(try arguments.integer("seed", default: 0))
+        if let schedule = arguments.value("schedule") { newConfiguration.schedule = try ScheduleKind(parsing: schedule) }
+        if arguments.flag("nesterov") { newConfiguration.nesterov = true }
+        if let warmup = arguments.value("warmup") { newConfiguration.warmup = try Warmup(parsing: warmup) }
+        if let limit = arguments.value("limit") { newConfiguration.trainLimit = Int(limit) ?? -1 }
+        if let limit = arguments.value("test-limit") { newConfiguration.testLimit = Int(limit) ?? -1 }
+        if arguments.flag("no-augment") { newConfiguration.augment = false }
+        _ = try ModelRegistry.entry(named: newConfiguration.model)
+        try newConfiguration.validate()
+        configuration = newConfiguration
         if RunFiles.exists(runDirectory + "/checkpoint.safetensors") {
             throw LabError("\(runDirectory) already holds a run; continue it with --resume \(runDirectory) or choose another --out")
         }
         try RunFiles.makeDirectory(runDirectory)
         let (train, test) = try loadSplits(datasetName, data)
-        trainer = try Trainer(configuration, train: train, test: test)
-        printLine("training \(configuration.model) (\(trainer.model.parameterCount) parameters) on \(datasetName.rawValue): "
-              + "\(trainer.train.count) training and \(trainer.test.count) test images, \(configuration.epochs) epochs of \(trainer.batchesPerEpoch) steps")
+        trainer = try Trainer(newConfiguration, train: train, test: test)
+        printLine("training \(newConfiguration.model) (\(trainer.model.parameterCount) parameters) on \(datasetName.rawValue): "
+              + "\(trainer.train.count) training and \(trainer.test.count) test images, \(newConfiguration.epochs) epochs of \(trainer.batchesPerEpoch) steps")
     }
-    try runTraining(trainer, runDirectory: runDirectory)
+    try runTraining(trainer, configuration, runDirectory: runDirectory)
 }
 
 func loadSplits(_ dataset: DatasetName, _ data: DataDirectory) throws -> (ImageSet, ImageSet) {
     (try dataset.load(.train, from: data), try dataset.load(.test, from: data))
 }
 
-func runTraining(_ trainer: Trainer, runDirectory: String) throws {
-    let configuration = trainer.configuration
+func runTraining(_ trainer: Trainer, _ configuration: TrainingConfiguration, runDirectory: String) throws {
     var metrics = MetricsLog(path: runDirectory + "/metrics.csv")
     var progress = ProgressReporter()
     let checkpointPath = runDirectory + "/checkpoint.safetensors"
     Interrupt.install()
     while !trainer.isFinished {
         let epoch = trainer.epoch, start = now(), startStep = trainer.position
-        var lossSum = 0.0, correct = 0.0, images = 0
+        var images = 0
         let learningRate = trainer.learningRate
-        while let result = trainer.step() {
-            lossSum += Double(result.loss) * Double(result.images)
-            correct += Double(result.accuracy) * Double(result.images)
-            images += result.images
-            let elapsed = now() - start
-            progress.update(epoch: epoch, epochs: configuration.epochs, step: trainer.position, steps: trainer.batchesPerEpoch,
-                            startStep: startStep, loss: Float(lossSum / Double(images)), accuracy: Float(correct / Double(images)),
-                            imagesPerSecond: Double(images) / Swift.max(elapsed, 1e-9), elapsed: elapsed)
-            if Interrupt.isRequested {
-                progress.finishEpoch()
-                try trainer.checkpoint().write(to: checkpointPath)
-                printLine("interrupted: checkpoint written to \(checkpointPath) at epoch \(trainer.epoch + 1), step \(trainer.position); "
-                      + "continue with: lab train --resume \(runDirectory)")
-                throw ExitRequest(status: 130)
+        do {
+            while let result = try trainer.step() {
+                images += result.images
+                let elapsed = now() - start, running = trainer.epochFigures.evaluation
+                progress.update(epoch: epoch, epochs: configuration.epochs, step: trainer.position, steps: trainer.batchesPerEpoch,
+                                startStep: startStep, loss: running.loss, accuracy: running.accuracy,
+                                imagesPerSecond: Double(images) / Swift.max(elapsed, 1e-9), elapsed: elapsed)
+                if Interrupt.isRequested {
+                    progress.finishEpoch()
+                    try trainer.checkpoint().write(to: checkpointPath)
+                    printLine("interrupted: checkpoint written to \(checkpointPath) at epoch \(trainer.epoch + 1), step \(trainer.position); "
+                          + "continue with: lab train --resume \(runDirectory)")
+                    throw ExitRequest(status: 130)
+                }
             }
+        } catch let error as TrainingError {
+            guard case .diverged = error else { throw error }
+            progress.finishEpoch()
+            let kept = RunFiles.exists(checkpointPath)
+                ? "the last good checkpoint, \(checkpointPath), is kept (from the end of epoch \(epoch))"
+                : "no checkpoint was written (it diverged in the first epoch)"
+            throw LabError("\(error); \(kept); try a lower --lr")
         }
         progress.finishEpoch()
         let seconds = now() - start
         let test = trainer.evaluate(trainer.test)
-        let train = Evaluation(loss: Float(lossSum / Double(Swift.max(images, 1))), accuracy: Float(correct / Double(Swift.max(images, 1))))
+        let train = trainer.epochFigures.evaluation
         try metrics.append(epoch: epoch + 1, step: trainer.globalStep, train: train, test: test, learningRate: learningRate,
                            seconds: seconds, imagesPerSecond: Double(images) / Swift.max(seconds, 1e-9))
         try trainer.checkpoint().write(to: checkpointPath)

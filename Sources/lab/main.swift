@@ -13,8 +13,8 @@ commands:
   predict --model M --weights W.safetensors --input X.safetensors --output Y.safetensors [--train-mode]
   grad    --model M --weights W.safetensors --input X.safetensors --output G.safetensors
   train   --model M --dataset D --out RUN_DIR [--epochs N --batch-size N --lr X --momentum X
-          --weight-decay X --schedule constant|cosine|multistep:E1,E2 --seed N --threads N
-          --limit N --test-limit N --no-augment --data DIR]
+          --weight-decay X --nesterov --schedule constant|cosine|multistep:E1,E2
+          --warmup LR:ERROR[:WINDOW] --seed N --threads N --limit N --test-limit N --no-augment --data DIR]
   train   --resume RUN_DIR [--data DIR]
   eval    --model M --weights W.safetensors --dataset D [--limit N --data DIR]
 
@@ -42,8 +42,9 @@ func run(_ command: String, _ rest: [String]) throws {
         try gradients(Arguments(rest, valueOptions: ["model", "weights", "input", "output"], flagOptions: []))
     case "train":
         try trainCommand(Arguments(rest, valueOptions: ["model", "dataset", "out", "resume", "epochs", "batch-size", "lr", "momentum",
-                                                        "weight-decay", "schedule", "seed", "threads", "limit", "test-limit", "data"],
-                                   flagOptions: ["no-augment"]))
+                                                        "weight-decay", "schedule", "warmup", "seed", "threads", "limit", "test-limit",
+                                                        "data"],
+                                   flagOptions: ["no-augment", "nesterov"]))
     case "eval":
         try evalCommand(Arguments(rest, valueOptions: ["model", "weights", "dataset", "limit", "data"], flagOptions: []))
     case "experiment":

@@ -43,4 +43,25 @@ struct TrainCommandTests {
         let threads = try runLab(["train", "--resume", directory, "--threads", "0"])
         #expect(threads.status == 1 && threads.standardError.contains("--threads must be a positive integer, got '0'"))
     }
+
+    /// Warm-up at 0.01 for the first epoch (4 steps; the window is full and the error below 100%
+    /// after its last step), then a learning rate of 10³⁰: epoch 2 diverges. The run stops with
+    /// status 1 naming the step, and the checkpoint is still epoch 1's.
+    @Test func aDivergedRunFailsAndKeepsTheLastGoodCheckpoint() throws {
+        let directory = temporaryPath("diverged-run")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try runLab(["train", "--model", "highway-mnist-2", "--dataset", "mnist", "--epochs", "3", "--limit", "64",
+                                 "--test-limit", "16", "--batch-size", "16", "--lr", "1e30", "--warmup", "0.01:1:4", "--out", directory,
+                                 "--data", sharedData])
+        #expect(result.status == 1, "\(result.standardOutput)\n\(result.standardError)")
+        #expect(result.standardError.contains("lab: error: training diverged at epoch 2, step "), "\(result.standardError)")
+        #expect(result.standardError.contains("the last good checkpoint, \(directory)/checkpoint.safetensors, is kept (from the end of epoch 1)"))
+        let checkpoint = try SafeTensorsFile(contentsOf: directory + "/checkpoint.safetensors")
+        #expect(checkpoint.metadata["epoch"] == "1" && checkpoint.metadata["global_step"] == "4" && checkpoint.metadata["warmup_done"] == "true")
+        for name in checkpoint.names where name.hasPrefix("model.") && checkpoint[name]!.dtype == .float32 {
+            #expect(checkpoint[name]!.floats().allSatisfy { $0.isFinite }, "\(name)")
+        }
+        let metrics = try String(contentsOfFile: directory + "/metrics.csv", encoding: .utf8)
+        #expect(metrics.split(separator: "\n").count == 2, "\(metrics)")
+    }
 }
