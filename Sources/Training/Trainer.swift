@@ -112,7 +112,7 @@ public final class Trainer {
             throw TrainingError("\(configuration.dataset.rawValue) does not fit: \(mismatch)")
         }
         guard train.classCount <= entry.classes else {
-            throw TrainingError("\(entry.name) has \(entry.classes) outputs but \(configuration.dataset.rawValue) has \(train.classCount) classes")
+            throw TrainingError("\(entry.name) has \(counted(entry.classes, "output")) but \(configuration.dataset.rawValue) has \(counted(train.classCount, "class", plural: "classes"))")
         }
         let model = try ModelRegistry.make(configuration.model, seed: configuration.seed)
         try self.init(model: model, train: configuration.trainLimit.map { train.prefix($0) } ?? train,
@@ -125,7 +125,7 @@ public final class Trainer {
         guard train.count > 0 else { throw TrainingError("the training set \(train.name) is empty") }
         for set in [train, test] {
             if let normalization = options.normalization, normalization.mean.count != set.channels {
-                throw TrainingError("the normalisation has \(normalization.mean.count) channels but \(set.name) has \(set.channels)")
+                throw TrainingError("the normalisation has \(counted(normalization.mean.count, "channel")) but \(set.name) has \(set.channels)")
             }
         }
         self.configuration = configuration
@@ -169,7 +169,7 @@ public final class Trainer {
         var context = ForwardContext(mode: .training, random: forwardRandom)
         let logits = model(images, &context)
         guard logits.shape.count == 2, logits.shape[0] == batch.count, logits.shape[1] >= train.classCount else {
-            throw TrainingError("the model's output has shape \(logits.shape) for a batch of \(batch.count) images; "
+            throw TrainingError("the model's output has shape \(logits.shape) for a batch of \(counted(batch.count, "image")); "
                                 + "\(train.name) needs [\(batch.count), \(train.classCount)] logits (or more classes)")
         }
         forwardRandom = context.random
@@ -291,7 +291,7 @@ public final class Trainer {
         let reader = MetadataReader(metadata: file.metadata)
         for (key, set) in [("train_images", train), ("test_images", test)] {
             if let saved = file.metadata[key].flatMap({ Int($0) }), saved != set.count {
-                throw TrainingError("the checkpoint was trained with \(saved) \(key == "train_images" ? "training" : "test") images "
+                throw TrainingError("the checkpoint was trained with \(counted(saved, key == "train_images" ? "training image" : "test image")) "
                                     + "but \(set.name) has \(set.count)")
             }
         }

@@ -36,6 +36,16 @@ public enum DatasetName: String, Sendable, CaseIterable {
         }
     }
 
+    /// The folder of the data directory that holds its files.
+    public var folder: String {
+        switch self {
+        case .mnist: "mnist"
+        case .fashionMNIST: "fashion-mnist"
+        case .cifar10: "cifar-10-batches-bin"
+        case .cifar100: "cifar-100-binary"
+        }
+    }
+
     /// Loads a split, with every file validated.
     public func load(_ split: Split, from directory: DataDirectory) throws -> ImageSet {
         switch self {

@@ -150,3 +150,12 @@ func fixedDecimalFormatting() {
     #expect(format(.nan, 2) == "nan")
     #expect(format(.infinity, 2) == "inf")
 }
+
+@Test("counts read as English: singular for exactly 1")
+func countedNouns() {
+    #expect(counted(1, "epoch") == "1 epoch")
+    #expect(counted(0, "epoch") == "0 epochs")
+    #expect(counted(3, "step") == "3 steps")
+    #expect(counted(1, "class", plural: "classes") == "1 class")
+    #expect(counted(2, "class", plural: "classes") == "2 classes")
+}
