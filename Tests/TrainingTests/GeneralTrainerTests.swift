@@ -169,4 +169,25 @@ struct GeneralTrainerTests {
             try narrow.step()
         }
     }
+
+    /// The README's example, with its prints collected instead.
+    @Test func theReadmeExampleRuns() throws {
+        let myModel = tinyMLP(seed: 1), freshModel = tinyMLP(seed: 2)
+        let trainSet = syntheticSet(count: 32, seed: 1), testSet = syntheticSet(count: 16, seed: 2)
+        var lines: [String] = []
+        let options = TrainingOptions(epochs: 3, batchSize: 64, learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4,
+                                      schedule: .multiStep([2]), warmup: Warmup(learningRate: 0.01, untilErrorBelow: 0.8),
+                                      seed: 0, normalization: .mnist)
+        let trainer = try Trainer(model: myModel, train: trainSet, test: testSet, options: options)
+        do {
+            while !trainer.isFinished {
+                let epoch = try trainer.trainEpoch { step in lines.append("\(step.loss) \(step.accuracy) \(step.seconds) \(step.learningRate)") }
+                lines.append("\(epoch.evaluation) \(epoch.stepSeconds) \(trainer.evaluate(trainer.test))")
+            }
+        } catch TrainingError.diverged(let epoch, let step, let loss) {
+            lines.append("diverged at epoch \(epoch), step \(step) (loss \(loss))")
+        }
+        let resumed = try Trainer.resume(from: trainer.checkpoint(), model: freshModel, train: trainSet, test: testSet)
+        #expect(lines.count == 6 && resumed.isFinished && resumed.isWarmingUp, "\(lines)")
+    }
 }
