@@ -45,6 +45,7 @@ public struct EpochFigures: Sendable, Equatable {
     /// Σ of the steps' `seconds` (forward, backward, update).
     public var stepSeconds = 0.0
 
+    /// Empty figures (no step yet).
     public init() {}
 
     /// Mean training loss and accuracy over the epoch's images so far (0 before the first step).
@@ -73,7 +74,9 @@ public final class Trainer {
     public let configuration: TrainingConfiguration?
     /// How the model is trained.
     public let options: TrainingOptions
+    /// The model being trained (its weights change in place).
     public let model: Layer
+    /// SGD over the model's parameters; the learning rate is set before every step.
     public let optimizer: SGD
     /// The training and test images (after a registry run's limits).
     public let train: ImageSet, test: ImageSet
@@ -93,8 +96,11 @@ public final class Trainer {
 
     /// The epoch in progress (0-based) and the next batch within it.
     public var epoch: Int { loader.epoch }
+    /// The index of the next batch within `epoch` (`batchesPerEpoch` after its last step).
     public var position: Int { loader.position }
+    /// Steps in one epoch.
     public var batchesPerEpoch: Int { loader.batchesPerEpoch }
+    /// Whether all `options.epochs` epochs are done.
     public var isFinished: Bool { epoch >= options.epochs }
 
     /// A trainer for any model whose output on a `[N, C, H, W]` batch of `train` is `[N, K]` logits
@@ -184,9 +190,9 @@ public final class Trainer {
         optimizer.learningRate = rate
         model.zeroGradients()
         loss.backward()
-        guard allFinite(model.parameters.compactMap(\.grad)) else { throw diverged() }
+        guard allFinite(optimizer.parameters.compactMap(\.grad)) else { throw diverged() }
         optimizer.step()
-        guard allFinite(model.parameters.map(\.value)) else { throw diverged() }
+        guard allFinite(optimizer.parameters.map(\.value)) else { throw diverged() }
         globalStep += 1
         let seconds = now() - start
         let batchAccuracy = accuracy(logits: logits.value, labels: batch.labels)
@@ -201,7 +207,8 @@ public final class Trainer {
     }
 
     /// Trains to the end of the current epoch, calling `onStep` after every step, and returns the
-    /// epoch's figures (whose `stepSeconds` times its steps without the data loading).
+    /// epoch's figures (whose `stepSeconds` times its steps without the data loading). Call it
+    /// while `!isFinished`: beyond `options.epochs` it would train further epochs.
     @discardableResult
     public func trainEpoch(onStep: (StepResult) throws -> Void = { _ in }) throws -> EpochFigures {
         while let result = try step() { try onStep(result) }

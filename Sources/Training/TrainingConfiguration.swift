@@ -102,6 +102,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var learningRate: Float = 0.1
     public var momentum: Float = 0.9
     public var weightDecay: Float = 0
+    /// Nesterov momentum (`--nesterov`).
     public var nesterov = false
     public var schedule = ScheduleKind.constant
     /// He et al.'s warm-up (a low rate until the running training error is below a threshold); nil for none.
