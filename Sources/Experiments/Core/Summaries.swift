@@ -62,8 +62,3 @@ public struct SeedLossSummary: Sendable, Equatable {
         return "\(formatted(mean, decimals)) ± \(formatted(spread, decimals))" + (diverged > 0 ? "; \(diverged)/\(count) diverged" : "")
     }
 }
-
-/// "1 seed", "3 seeds": a count with its noun, singular for one.
-public func counted(_ count: Int, _ singular: String, _ plural: String? = nil) -> String {
-    "\(count) \(count == 1 ? singular : plural ?? singular + "s")"
-}
