@@ -1,0 +1,281 @@
+"""PyTorch as a peer of `bench`: the same measures on the same models, printed as the same JSON rows.
+
+    python Benchmarks/peers/pytorch.py [--threads N] [--quick] [--filter NAME] > pytorch.jsonl
+    swift run -c release bench --json > tape.jsonl
+    python Benchmarks/peers/pytorch.py --compare tape.jsonl pytorch.jsonl   # markdown table, ratio per row
+
+Needs `pip install torch safetensors` (safetensors only because the model definitions are imported
+from the golden-fixture script, Tests/ModelsTests/Fixtures/make_model_fixtures.py, so there is one
+PyTorch definition of each model). `swift test` never runs this.
+
+Every measure runs in both memory layouts (NCHW contiguous and channels_last) at each thread
+count; a row's "layout" field says which, and `--compare` takes PyTorch's faster layout per row.
+Timing as in bench: a few warm-up calls, then at least 5 timed repetitions (and at least ~1 s);
+median and min seconds. FLOPs are counted the same way as bench: 2 × multiply-adds of every
+convolution and linear layer in the forward pass, × 3 for a training step (forward, backward-data,
+backward-weight).
+"""
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "..", "..", "Tests", "ModelsTests", "Fixtures", "make_model_fixtures.py")
+
+
+def reference_models():
+    """The fixture script as a module: MNISTResNet, CIFARResNet and BasicBlock."""
+    spec = importlib.util.spec_from_file_location("make_model_fixtures", FIXTURES)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def mnist_resnet(models):
+    return models.MNISTResNet(16, 3, 25)
+
+
+def cifar_resnet(models, depth):
+    n = (depth - 2) // 6
+    return models.CIFARResNet(models.BasicBlock, [n, n, n])
+
+
+def forward_flops(model, shape):
+    """2 × multiply-adds of every Conv2d and Linear in one forward pass on `shape`."""
+    total = [0.0]
+
+    def conv_hook(module, _, output):
+        total[0] += 2.0 * output.numel() * (module.weight.numel() // module.weight.shape[0])
+
+    def linear_hook(module, _, output):
+        total[0] += 2.0 * output.numel() * module.weight.shape[1]
+
+    handles = []
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            handles.append(module.register_forward_hook(conv_hook))
+        elif isinstance(module, nn.Linear):
+            handles.append(module.register_forward_hook(linear_hook))
+    with torch.no_grad():
+        model.eval()
+        model(torch.zeros(shape))
+        model.train()
+    for handle in handles:
+        handle.remove()
+    return total[0]
+
+
+def timed(call, quick):
+    """Median and min seconds of `call` after warm-up: ≥ 5 repetitions and ≥ ~1 s (quick: 3, no minimum)."""
+    for _ in range(1 if quick else 3):
+        call()
+    times = []
+    budget = 0.0 if quick else 1.0
+    start = time.perf_counter()
+    while len(times) < (3 if quick else 5) or time.perf_counter() - start < budget:
+        t0 = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t0)
+        if len(times) >= 200:
+            break
+    return statistics.median(times), min(times)
+
+
+def layouts(tensor, model=None):
+    yield "nchw", tensor.contiguous(), model
+    if tensor.dim() == 4:
+        if model is not None:
+            model = model.to(memory_format=torch.channels_last)
+        yield "channels_last", tensor.contiguous(memory_format=torch.channels_last), model
+
+
+def model_measures(models, quick):
+    seed_batch, cifar_batch = (8, 8) if quick else (64, 128)
+    torch.manual_seed(3)
+
+    def train_step(name, make, shape):
+        def measure():
+            for layout in ("nchw", "channels_last"):
+                model = make()
+                images = torch.randn(shape)
+                if layout == "channels_last":
+                    model = model.to(memory_format=torch.channels_last)
+                    images = images.contiguous(memory_format=torch.channels_last)
+                labels = torch.arange(shape[0]) % 10
+                optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+                model.train()
+
+                def step():
+                    loss = F.cross_entropy(model(images), labels)
+                    optimizer.zero_grad(set_to_none=False)
+                    loss.backward()
+                    optimizer.step()
+
+                yield layout, step
+        return name, 3 * forward_flops(make(), shape), ("images", shape[0]), measure
+
+    def inference(name, make, shape):
+        def measure():
+            for layout in ("nchw", "channels_last"):
+                model = make().eval()
+                images = torch.zeros(shape)
+                if layout == "channels_last":
+                    model = model.to(memory_format=torch.channels_last)
+                    images = images.contiguous(memory_format=torch.channels_last)
+
+                def run():
+                    with torch.no_grad():
+                        model(images)
+
+                yield layout, run
+        return name, forward_flops(make(), shape), ("images", shape[0]), measure
+
+    result = [
+        train_step(f"train-step-mnist-resnet-b{seed_batch}", lambda: mnist_resnet(models), (seed_batch, 1, 28, 28)),
+        train_step(f"train-step-resnet20-b{cifar_batch}", lambda: cifar_resnet(models, 20), (cifar_batch, 3, 32, 32)),
+        inference(f"inference-mnist-resnet-b{seed_batch}", lambda: mnist_resnet(models), (seed_batch, 1, 28, 28)),
+    ]
+    if not quick:
+        for depth in (56, 110):
+            result.append(train_step(f"train-step-resnet{depth}-b{cifar_batch}", lambda d=depth: cifar_resnet(models, d),
+                                     (cifar_batch, 3, 32, 32)))
+        for depth in (20, 56, 110):
+            for batch in (1, 8, 64):
+                result.append(inference(f"inference-resnet{depth}-b{batch}", lambda d=depth: cifar_resnet(models, d),
+                                        (batch, 3, 32, 32)))
+    return result
+
+
+def convolution_measures(quick):
+    batch, cifar_batch = (8, 8) if quick else (64, 128)
+    shapes = [("seed", (batch, 16, 28, 28), 16), ("r20-s1", (cifar_batch, 16, 32, 32), 16),
+              ("r20-s2", (cifar_batch, 32, 16, 16), 32), ("r20-s3", (cifar_batch, 64, 8, 8), 64)]
+    result = []
+    for label, shape, outputs in shapes:
+        weight_shape = (outputs, shape[1], 3, 3)
+        output_shape = (shape[0], outputs, shape[2], shape[3])
+        flops = 2.0 * shape[0] * outputs * shape[2] * shape[3] * shape[1] * 9
+
+        def make(kind, shape=shape, weight_shape=weight_shape, output_shape=output_shape):
+            def measure():
+                torch.manual_seed(1)
+                x, w, dy = torch.randn(shape), torch.randn(weight_shape), torch.randn(output_shape)
+                for layout in ("nchw", "channels_last"):
+                    memory = torch.contiguous_format if layout == "nchw" else torch.channels_last
+                    xl, wl, dyl = (t.contiguous(memory_format=memory) for t in (x, w, dy))
+                    if kind == "fwd":
+                        yield layout, lambda: F.conv2d(xl, wl, padding=1)
+                    else:
+                        mask = [kind == "bwd-data", kind == "bwd-weight", False]
+                        yield layout, lambda: torch.ops.aten.convolution_backward(
+                            dyl, xl, wl, None, [1, 1], [1, 1], [1, 1], False, [0, 0], 1, mask)
+            return measure
+
+        dims = "x".join(str(d) for d in shape)
+        result += [(f"conv-fwd-{label}-{dims}", flops, None, make("fwd")),
+                   (f"conv-bwd-data-{label}", flops, None, make("bwd-data")),
+                   (f"conv-bwd-weight-{label}", flops, None, make("bwd-weight"))]
+    return result
+
+
+def tape_measures(quick):
+    shape = (8 if quick else 64, 16, 28, 28)
+    chain = 1_000 if quick else 10_000
+
+    def batchnorm():
+        torch.manual_seed(2)
+        x, dy = torch.randn(shape), torch.randn(shape)
+        for layout in ("nchw", "channels_last"):
+            memory = torch.contiguous_format if layout == "nchw" else torch.channels_last
+            bn = nn.BatchNorm2d(16).train()
+            xl, dyl = x.contiguous(memory_format=memory), dy.contiguous(memory_format=memory)
+
+            def run():
+                inp = xl.detach().requires_grad_(True)
+                bn(inp).backward(dyl)
+
+            yield layout, run
+
+    def tape_chain():
+        start = torch.tensor([1.0, 2.0, 3.0, 4.0])
+
+        def run():
+            x = start.clone().requires_grad_(True)
+            y = x
+            for _ in range(chain):
+                y = y * 1.0001
+            y.sum().backward()
+
+        yield "nchw", run
+
+    return [(f"batchnorm-fwd-bwd-{'x'.join(str(d) for d in shape)}", 0.0, None, batchnorm, "threads"),
+            (f"tape-chain-{chain}-ops-fwd-bwd", 0.0, ("ops", chain), tape_chain, 1)]
+
+
+def run(arguments):
+    models = reference_models()
+    thread_counts = [arguments.threads] if arguments.threads else sorted({1, os.cpu_count() or 1})
+    measures = [m + ("threads",) for m in convolution_measures(arguments.quick) + model_measures(models, arguments.quick)]
+    measures += tape_measures(arguments.quick)
+    kernels = f"pytorch-{torch.__version__}"
+    for name, flops, items, measure, threads_spec in measures:
+        if arguments.filter and arguments.filter not in name:
+            continue
+        for threads in (thread_counts if threads_spec == "threads" else [threads_spec]):
+            torch.set_num_threads(threads)
+            for layout, call in measure():
+                median, minimum = timed(call, arguments.quick)
+                row = {"name": name, "threads": threads, "kernels": kernels, "layout": layout, "median_s": median,
+                       "min_s": minimum, "gflops": flops / median / 1e9 if flops > 0 else None, "peak_fraction": None}
+                if items is not None:
+                    row[f"{items[0]}_per_second"] = items[1] / median
+                print(json.dumps(row), flush=True)
+
+
+def compare(tape_path, peer_path):
+    """A markdown table: each Tape row beside PyTorch's faster layout for the same name and threads."""
+    def rows(path):
+        with open(path) as file:
+            return [json.loads(line) for line in file if line.strip().startswith("{")]
+
+    best = {}
+    for row in rows(peer_path):
+        key = (row["name"], row["threads"])
+        if key not in best or row["median_s"] < best[key]["median_s"]:
+            best[key] = row
+    print("| measure | threads | Tape median s | % peak | PyTorch median s (layout) | Tape / PyTorch |")
+    print("|---|---|---|---|---|---|")
+    for row in rows(tape_path):
+        peer = best.get((row["name"], row["threads"]))
+        if peer is None:
+            continue
+        fraction = row.get("peak_fraction")
+        print(f"| {row['name']} | {row['threads']} | {row['median_s']:.4g} | "
+              f"{'' if fraction is None else f'{100 * fraction:.0f}%'} | {peer['median_s']:.4g} ({peer['layout']}) | "
+              f"{row['median_s'] / peer['median_s']:.2f}× |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, help="only this thread count (default: 1 and all CPUs)")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repetitions")
+    parser.add_argument("--filter", help="only measures whose name contains this")
+    parser.add_argument("--compare", nargs=2, metavar=("TAPE_JSONL", "PYTORCH_JSONL"),
+                        help="print a markdown table of the two runs instead of measuring")
+    arguments = parser.parse_args()
+    if arguments.compare:
+        compare(*arguments.compare)
+    else:
+        run(arguments)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
