@@ -6,9 +6,9 @@ import Synchronization
 /// write when the block is shared (`isKnownUniquelyReferenced`). Large blocks come from and go
 /// back to `BufferPool`, so a training step reuses the previous step's memory instead of
 /// faulting in fresh pages for every activation.
-public final class TensorStorage: @unchecked Sendable {
-    public let count: Int
-    public let base: UnsafeMutablePointer<Float>
+final class TensorStorage: @unchecked Sendable {
+    let count: Int
+    let base: UnsafeMutablePointer<Float>
 
     /// A block of `count` floats whose contents are not initialised.
     init(uninitializedCount count: Int) {
