@@ -28,15 +28,15 @@ func convolutionSuite(_ config: SuiteConfig) -> [Measure] {
             return [
                 Measure(name: "conv-fwd-\(label)-\(input.map(String.init).joined(separator: "x"))", threads: threads, flops: flops) {
                     let (x, w, _) = tensors()
-                    return { blackHole(Tensor.conv2d(x, filter: w, geometry: geometry)) }
+                    return { blackHole(conv2d(x, filter: w, geometry: geometry)) }
                 },
                 Measure(name: "conv-bwd-data-\(label)", threads: threads, flops: flops) {
                     let (_, w, dy) = tensors()
-                    return { blackHole(Tensor.conv2dBackwardInput(dy, filter: w, inputShape: input, geometry: geometry)) }
+                    return { blackHole(conv2dBackwardInput(dy, filter: w, inputShape: input, geometry: geometry)) }
                 },
                 Measure(name: "conv-bwd-weight-\(label)", threads: threads, flops: flops) {
                     let (x, _, dy) = tensors()
-                    return { blackHole(Tensor.conv2dBackwardFilter(x, outputGradient: dy, filterShape: filter, geometry: geometry)) }
+                    return { blackHole(conv2dBackwardFilter(x, outputGradient: dy, filterShape: filter, geometry: geometry)) }
                 },
             ]
         }

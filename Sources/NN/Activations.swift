@@ -16,7 +16,7 @@ public final class CReLU: Layer {
 /// concat(relu(x), relu(−x)) along axis 1.
 public func crelu(_ input: Variable) -> Variable {
     precondition(input.rank >= 2, "crelu: input needs a channel axis 1, got \(input.shape)")
-    return Variable.concatenated([input.relu(), (-input).relu()], axis: 1)
+    return concatenated([input.relu(), (-input).relu()], axis: 1)
 }
 
 public final class Sigmoid: Layer {
@@ -40,7 +40,7 @@ public final class SELU: Layer {
 }
 
 public func selu(_ input: Variable) -> Variable {
-    let negativePart = (Variable.minimum(input, Variable(Tensor(0))).exp() - 1) * SELU.alpha
+    let negativePart = (minimum(input, Variable(Tensor(0))).exp() - 1) * SELU.alpha
     return (input.relu() + negativePart) * SELU.scale
 }
 
