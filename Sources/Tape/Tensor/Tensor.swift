@@ -4,7 +4,10 @@
 /// slice, broadcast) only change `shape`, `strides` and `offset`, so they copy nothing; a stride of
 /// 0 repeats an element (broadcasting). `Tensor` is a value: mutating one copy never changes
 /// another (copy on write). Every operation accepts non-contiguous tensors.
-public struct Tensor: @unchecked Sendable {
+///
+/// `Tensor` is `Sendable`, as `Array` is: send tensors freely between tasks and actors. Its
+/// only reference is the storage block (see `TensorStorage` for why sharing one is safe).
+public struct Tensor: Sendable {
     /// The shared element block. Internal: writes must go through `withUnsafeMutableBufferPointer`
     /// (or the mutating kernels), which make it unique first, so no other value sees them.
     var storage: TensorStorage
