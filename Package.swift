@@ -3,6 +3,9 @@ import PackageDescription
 
 let package = Package(
     name: "Tape",
+    // `Tape` and `Training` use the Synchronization module (`Mutex`, `Atomic`), which Apple
+    // platforms ship from these releases on. Linux has no minimum.
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
     products: [
         .library(name: "Tape", targets: ["Tape"]),
         .library(name: "NN", targets: ["NN"]),
