@@ -2,7 +2,11 @@
 // To add a suite, write a function `(SuiteConfig) -> [Measure]` in its own file and list it in
 // `suites` in main.swift.
 import CKernels
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One benchmark: a named piece of work, run at a given thread count and timed per repetition.
 struct Measure {

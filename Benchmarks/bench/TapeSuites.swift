@@ -1,5 +1,9 @@
 // Differentiable ops and whole training steps, timed through the tape.
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Models
 import NN
 import Tape
@@ -28,15 +32,15 @@ func convolutionSuite(_ config: SuiteConfig) -> [Measure] {
             return [
                 Measure(name: "conv-fwd-\(label)-\(input.map(String.init).joined(separator: "x"))", threads: threads, flops: flops) {
                     let (x, w, _) = tensors()
-                    return { blackHole(Tensor.conv2d(x, filter: w, geometry: geometry)) }
+                    return { blackHole(conv2d(x, filter: w, geometry: geometry)) }
                 },
                 Measure(name: "conv-bwd-data-\(label)", threads: threads, flops: flops) {
                     let (_, w, dy) = tensors()
-                    return { blackHole(Tensor.conv2dBackwardInput(dy, filter: w, inputShape: input, geometry: geometry)) }
+                    return { blackHole(conv2dBackwardInput(dy, filter: w, inputShape: input, geometry: geometry)) }
                 },
                 Measure(name: "conv-bwd-weight-\(label)", threads: threads, flops: flops) {
                     let (x, _, dy) = tensors()
-                    return { blackHole(Tensor.conv2dBackwardFilter(x, outputGradient: dy, filterShape: filter, geometry: geometry)) }
+                    return { blackHole(conv2dBackwardFilter(x, outputGradient: dy, filterShape: filter, geometry: geometry)) }
                 },
             ]
         }
@@ -134,13 +138,17 @@ func modelSuite(_ config: SuiteConfig) -> [Measure] {
     return measures
 }
 
-/// Peak resident memory (VmHWM) after training steps of the seed ResNet at `batch`, with its
-/// blocks stored or checkpointed (recomputed in the backward pass).
+/// Peak resident memory in bytes after training steps of the seed ResNet at `batch`, with its
+/// blocks stored or checkpointed (recomputed in the backward pass). On Linux, VmHWM, reset
+/// first; elsewhere `getrusage`'s `ru_maxrss`, which cannot be reset, so it is the process's
+/// peak so far (the second measure then includes the first).
 func peakResidentMemory(batch: Int, steps: Int, checkpointed: Bool) -> Int {
     // Start from what this process holds now, not from the high-water mark of earlier measures:
     // return idle buffers and reset VmHWM (writing 5 to clear_refs, Linux ≥ 4.0).
     BufferPool.releaseIdleBlocks()
+    #if os(Linux)
     if let file = fopen("/proc/self/clear_refs", "w") { fputs("5", file); fclose(file) }
+    #endif
     let model = MNISTResNet()
     model.resblocks.checkpointsLayers = checkpointed
     let optimizer = SGD(parameters: model.parameters, learningRate: 0.01, momentum: 0.9)
@@ -152,6 +160,12 @@ func peakResidentMemory(batch: Int, steps: Int, checkpointed: Bool) -> Int {
         loss.backward()
         optimizer.step()
     }
+    return peakResidentBytes()
+}
+
+/// The process's peak resident set in bytes (0 when unknown).
+private func peakResidentBytes() -> Int {
+    #if os(Linux)
     guard let file = fopen("/proc/self/status", "r") else { return 0 }
     defer { fclose(file) }
     var bytes: [UInt8] = []
@@ -164,4 +178,9 @@ func peakResidentMemory(batch: Int, steps: Int, checkpointed: Bool) -> Int {
         return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
     }
     return 0
+    #else
+    var usage = rusage()
+    guard getrusage(RUSAGE_SELF, &usage) == 0 else { return 0 }
+    return Int(usage.ru_maxrss)   // bytes on Darwin (KiB on Linux, which reads VmHWM above)
+    #endif
 }

@@ -3,7 +3,11 @@
 // Measures this machine's multiply-add peak first ("fma-peak", at each thread count), then every
 // suite's measures, each reported with its share of the peak at the same thread count.
 import CKernels
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Every suite, in the order they run.
 let suites: [Suite] = [sgemmSuite, convolutionSuite, tapeSuite, modelSuite]

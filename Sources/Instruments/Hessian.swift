@@ -49,7 +49,7 @@ public final class HessianVectorProducts {
         precondition(value.value.count == 1, "HessianVectorProducts: the loss must have one element, got shape \(value.shape)")
         self.loss = Double(value.value.scalars[0])
         gradients = value.gradients(withRespectTo: parameters.map(\.variable), createGraph: true)
-        flatGradient = Variable.concatenated(gradients.map { $0.reshaped(to: [$0.value.count]) }, axis: 0)
+        flatGradient = concatenated(gradients.map { $0.reshaped(to: [$0.value.count]) }, axis: 0)
         gradient = flatGradient.value.scalars.map(Double.init)
         dimension = gradient.count
     }

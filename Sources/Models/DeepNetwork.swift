@@ -18,8 +18,8 @@ public enum Nonlinearity: String, Sendable, CaseIterable, Codable {
         switch self {
         case .relu: x.relu()
         case .tanh: x.tanh()
-        case .selu: NN.selu(x)
-        case .crelu: NN.crelu(x)
+        case .selu: x.selu()
+        case .crelu: x.crelu()
         case .linear: x
         }
     }

@@ -10,13 +10,15 @@ public final class ReLU: Layer {
 /// doubling the channels. With Looks-Linear weights the next layer sees x linearly.
 public final class CReLU: Layer {
     public override init() {}
-    public override func forward(_ input: Variable, _ context: inout ForwardContext) -> Variable { crelu(input) }
+    public override func forward(_ input: Variable, _ context: inout ForwardContext) -> Variable { input.crelu() }
 }
 
-/// concat(relu(x), relu(−x)) along axis 1.
-public func crelu(_ input: Variable) -> Variable {
-    precondition(input.rank >= 2, "crelu: input needs a channel axis 1, got \(input.shape)")
-    return Variable.concatenated([input.relu(), (-input).relu()], axis: 1)
+extension Variable {
+    /// concat(relu(x), relu(−x)) along axis 1.
+    public func crelu() -> Variable {
+        precondition(rank >= 2, "crelu: input needs a channel axis 1, got \(shape)")
+        return concatenated([relu(), (-self).relu()], axis: 1)
+    }
 }
 
 public final class Sigmoid: Layer {
@@ -36,12 +38,15 @@ public final class SELU: Layer {
     public static let alpha: Float = 1.6732632423543772
     public static let scale: Float = 1.0507009873554805
     public override init() {}
-    public override func forward(_ input: Variable, _ context: inout ForwardContext) -> Variable { selu(input) }
+    public override func forward(_ input: Variable, _ context: inout ForwardContext) -> Variable { input.selu() }
 }
 
-public func selu(_ input: Variable) -> Variable {
-    let negativePart = (Variable.minimum(input, Variable(Tensor(0))).exp() - 1) * SELU.alpha
-    return (input.relu() + negativePart) * SELU.scale
+extension Variable {
+    /// λ·(max(x, 0) + α·(exp(min(x, 0)) − 1)), with `SELU.alpha` and `SELU.scale`.
+    public func selu() -> Variable {
+        let negativePart = (minimum(self, Variable(Tensor(0))).exp() - 1) * SELU.alpha
+        return (relu() + negativePart) * SELU.scale
+    }
 }
 
 /// Inverted dropout: in training each element is zeroed with probability p and the survivors
@@ -57,15 +62,17 @@ public final class Dropout: Layer {
 
     public override func forward(_ input: Variable, _ context: inout ForwardContext) -> Variable {
         guard context.mode == .training, probability > 0 else { return input }
-        return dropout(input, probability: probability, using: &context.random)
+        return input.dropout(probability: probability, using: &context.random)
     }
 }
 
-/// Multiplies by a Bernoulli(1 − p) mask scaled by 1/(1 − p).
-public func dropout(_ input: Variable, probability: Float, using random: inout SplitMix64) -> Variable {
-    let keep = 1 / (1 - probability)
-    let mask = Tensor(shape: input.shape, scalars: (0..<input.value.count).map { _ in random.nextUniform() < probability ? 0 : keep })
-    return input * Variable(mask)
+extension Variable {
+    /// Multiplies by a Bernoulli(1 − p) mask scaled by 1/(1 − p).
+    public func dropout(probability: Float, using random: inout SplitMix64) -> Variable {
+        let keep = 1 / (1 - probability)
+        let mask = Tensor(shape: shape, scalars: (0..<value.count).map { _ in random.nextUniform() < probability ? 0 : keep })
+        return self * Variable(mask)
+    }
 }
 
 /// Flattens all axes after the batch axis: [N, …] → [N, ∏…].

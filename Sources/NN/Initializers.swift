@@ -59,7 +59,7 @@ public enum Initializer: Sendable {
             var half = shape
             half[1] /= 2
             let w = Initializer.deltaOrthogonal(half, gain: gain, using: &random)
-            return Tensor.concatenated([w, -w], axis: 1)
+            return concatenated([w, -w], axis: 1)
         case .normal(let standardDeviation):
             return Tensor.randomNormal(shape, standardDeviation: standardDeviation, using: &random)
         case .constant(let value):

@@ -16,7 +16,7 @@ public final class Linear: Layer {
 
     public override func forward(_ input: Variable, _ context: inout ForwardContext) -> Variable {
         precondition(input.shape.last == weight.value.shape[1], "Linear: input \(input.shape) for weight \(weight.value.shape)")
-        let output = Variable.matmul(input, weight.variable.transposed())
+        let output = matmul(input, weight.variable.transposed())
         return bias.map { output + $0.variable } ?? output
     }
 

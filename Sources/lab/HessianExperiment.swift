@@ -57,7 +57,7 @@ private func hiddenWeightHessian(_ setup: HessianSetup, span: Int, depth: Int, w
     }
     let x = Tensor.randomNormal([batch, width], using: &random)
     let teacher = Tensor.randomNormal([width, width], standardDeviation: 1 / Float(width).squareRoot(), using: &random)
-    let y = Tensor.matmul(x, teacher.transposed(permutation: [1, 0]))
+    let y = matmul(x, teacher.transposed(permutation: [1, 0]))
     let products = HessianVectorProducts(parameters: hidden) {
         var context = ForwardContext.evaluation
         return meanSquaredError(network(Variable(x), &context), Variable(y))

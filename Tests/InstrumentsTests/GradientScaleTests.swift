@@ -38,7 +38,7 @@ struct GradientScaleTests {
     /// Duplicating the units: J = [I; I], ‖J‖_qm = √2 (right dimension d), ‖f‖ = √2‖x‖: GSC 1.
     @Test func duplicatingUnitsLeavesTheGSCUnchanged() {
         let x = Variable(Fixture.batch(2, 3, seed: 2), requiresGradient: true)
-        let f = Variable.concatenated([x, x], axis: 1)
+        let f = concatenated([x, x], axis: 1)
         #expect(relativeError(jacobianQuadraticMeanNorms(of: f, withRespectTo: x), [Double(2.0).squareRoot(), Double(2.0).squareRoot()]) < 1e-7)
         #expect(relativeError(gradientScaleCoefficients(from: x, to: f), [1, 1]) < 1e-6)
     }

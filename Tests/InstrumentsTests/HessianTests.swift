@@ -154,7 +154,7 @@ struct HessianTests {
                 offset += count
             }
             func dense(_ input: Variable, _ k: Int) -> Variable {
-                Variable.matmul(input, pieces[2 * k].transposed()) + pieces[2 * k + 1]
+                matmul(input, pieces[2 * k].transposed()) + pieces[2 * k + 1]
             }
             let h = dense(Variable(x), 0).tanh()
             let h2 = h + dense(dense(h, 1).tanh(), 2).tanh()   // y = x + u₂(u₁(x))

@@ -136,7 +136,7 @@ struct LayerBehaviourTests {
     @Test func initializersHaveTheirStatistics() {
         var random = SplitMix64(seed: 8)
         let w = Initializer.orthogonal().makeTensor([6, 10], using: &random)
-        let product = Tensor.matmul(w, w.transposed())
+        let product = matmul(w, w.transposed())
         for i in 0..<6 { for j in 0..<6 { #expect(Swift.abs(product[element: [i, j]] - (i == j ? 1 : 0)) < 1e-5) } }
         let kaiming = Initializer.kaimingNormal().makeTensor([256, 64, 3, 3], using: &random)
         let variance = (kaiming * kaiming).mean().scalar
@@ -147,8 +147,8 @@ struct LayerBehaviourTests {
         // Looks-linear: W·relu(x) − W·relu(−x) = W·x, so CReLU then the mirrored layer is linear.
         let ll = Initializer.looksLinear().makeTensor([4, 6], using: &random)
         let x = Tensor.randomNormal([3, 1], using: &random)
-        let viaCReLU = Tensor.matmul(ll, Tensor.concatenated([x.relu(), (-x).relu()], axis: 0))
-        let linear = Tensor.matmul(ll[.all, .range(0..<3)], x)
+        let viaCReLU = matmul(ll, concatenated([x.relu(), (-x).relu()], axis: 0))
+        let linear = matmul(ll[.all, .range(0..<3)], x)
         #expect(zip(viaCReLU.scalars, linear.scalars).allSatisfy { Swift.abs($0 - $1) < 1e-6 })
         let delta = Initializer.orthogonal().makeTensor([4, 4, 3, 3], using: &random)
         #expect(delta[.all, .all, .index(0)].abs().sum().scalar == 0 && delta[.all, .all, .index(1), .index(1)].abs().sum().scalar > 0)

@@ -274,8 +274,8 @@ extension OptimizerTests {
         func computeGradients() {
             for parameter in parameters { parameter.zeroGradient() }
             let (w1, b1, w2, b2) = (parameters[0].variable, parameters[1].variable, parameters[2].variable, parameters[3].variable)
-            let hidden = (Variable.matmul(Variable(x), w1.transposed()) + b1).tanh()
-            let error = Variable.matmul(hidden, w2.transposed()) + b2 - Variable(y)
+            let hidden = (matmul(Variable(x), w1.transposed()) + b1).tanh()
+            let error = matmul(hidden, w2.transposed()) + b2 - Variable(y)
             (error * error).mean().backward()
         }
 

@@ -292,7 +292,7 @@ struct ParityTests {
 
     @Test func batchedBroadcastingMatmul() throws {
         let a = try Parity.leaf("prim.matmul.a"), b = try Parity.leaf("prim.matmul.b")
-        let y = Variable.matmul(a, b)
+        let y = matmul(a, b)
         try Parity.expectClose(y.value, "prim.matmul.y")
         let grads = y.gradients(withRespectTo: [a, b], seed: try Parity.tensor("prim.matmul.dy"))
         try Parity.expectClose(grads[0].value, "prim.matmul.da")

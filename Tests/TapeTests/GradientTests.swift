@@ -51,10 +51,10 @@ let firstOrderCases: [GradientCase] = [
     .init(name: "tanh", inputs: { [normal([3, 4], &$0)] }, function: { $0[0].tanh() }),
     .init(name: "abs", inputs: { [awayFromKinks([7], &$0)] }, function: { $0[0].abs() }),
     .init(name: "maximum broadcast", inputs: { let x = distinct([3, 4], &$0); return [x[.all, .range(0..<2)].contiguous(), x[.all, .range(2..<4)].contiguous()[.index(0)]] },
-          function: { Variable.maximum($0[0], $0[1]) }),
-    .init(name: "minimum", inputs: { let x = distinct([2, 6], &$0); return [x[.index(0)], x[.index(1)]] }, function: { Variable.minimum($0[0], $0[1]) }),
+          function: { maximum($0[0], $0[1]) }),
+    .init(name: "minimum", inputs: { let x = distinct([2, 6], &$0); return [x[.index(0)], x[.index(1)]] }, function: { minimum($0[0], $0[1]) }),
     .init(name: "where", inputs: { [normal([3, 4], &$0), normal([4], &$0)] },
-          function: { Variable.select(Tensor(shape: [3, 4], scalars: (0..<12).map { Float($0 % 3 == 0 ? 1 : 0) }), $0[0], $0[1]) }),
+          function: { select(Tensor(shape: [3, 4], scalars: (0..<12).map { Float($0 % 3 == 0 ? 1 : 0) }), $0[0], $0[1]) }),
     .init(name: "sum axes", inputs: { [normal([2, 3, 4], &$0)] }, function: { $0[0].sum(alongAxes: [0, 2]) }),
     .init(name: "sum keepdims strided", inputs: { [normal([4, 3, 2], &$0)] }, function: { $0[0].transposed(permutation: [2, 0, 1]).sum(alongAxes: [1], keepingDimensions: true) }),
     .init(name: "sum all", inputs: { [normal([3, 5], &$0)] }, function: { $0[0].sum() }),
@@ -63,10 +63,10 @@ let firstOrderCases: [GradientCase] = [
     .init(name: "variance unbiased", inputs: { [normal([4, 5], &$0)] }, function: { $0[0].variance(alongAxes: [1], correction: 1) }),
     .init(name: "logSoftmax", inputs: { [normal([3, 5], &$0) * 2] }, function: { $0[0].logSoftmax(alongAxis: 1) }),
     .init(name: "logSoftmax axis 0 strided", inputs: { [normal([5, 3], &$0)] }, function: { $0[0].transposed().logSoftmax(alongAxis: 0) }),
-    .init(name: "matmul", inputs: { [normal([3, 4], &$0), normal([4, 5], &$0)] }, function: { Variable.matmul($0[0], $0[1]) }),
-    .init(name: "matmul batched broadcast", inputs: { [normal([2, 1, 3, 4], &$0), normal([3, 4, 2], &$0)] }, function: { Variable.matmul($0[0], $0[1]) }),
-    .init(name: "matmul transposed views", inputs: { [normal([4, 3], &$0), normal([5, 4], &$0)] }, function: { Variable.matmul($0[0].transposed(), $0[1].transposed()) }),
-    .init(name: "matmul vectors", inputs: { [normal([4], &$0), normal([4, 3], &$0), normal([3], &$0)] }, function: { Variable.matmul(Variable.matmul($0[0], $0[1]), $0[2]) }),
+    .init(name: "matmul", inputs: { [normal([3, 4], &$0), normal([4, 5], &$0)] }, function: { matmul($0[0], $0[1]) }),
+    .init(name: "matmul batched broadcast", inputs: { [normal([2, 1, 3, 4], &$0), normal([3, 4, 2], &$0)] }, function: { matmul($0[0], $0[1]) }),
+    .init(name: "matmul transposed views", inputs: { [normal([4, 3], &$0), normal([5, 4], &$0)] }, function: { matmul($0[0].transposed(), $0[1].transposed()) }),
+    .init(name: "matmul vectors", inputs: { [normal([4], &$0), normal([4, 3], &$0), normal([3], &$0)] }, function: { matmul(matmul($0[0], $0[1]), $0[2]) }),
     .init(name: "conv2d stride 1 pad 1 bias", inputs: { [normal([2, 3, 5, 6], &$0), normal([4, 3, 3, 3], &$0), normal([4], &$0)] },
           function: { conv2d($0[0], filter: $0[1], bias: $0[2], padding: 1) }),
     .init(name: "conv2d stride 2 pad 0", inputs: { [normal([1, 2, 7, 6], &$0), normal([3, 2, 3, 2], &$0)] },
@@ -86,9 +86,9 @@ let firstOrderCases: [GradientCase] = [
     .init(name: "slice with steps", inputs: { [normal([3, 5, 6], &$0)] }, function: { $0[0][.index(-1), .range(start: 1, end: nil, step: 2), .every(3)] }),
     .init(name: "pad", inputs: { [normal([2, 3], &$0)] }, function: { $0[0].padded([(1, 2), (0, 1)]) }),
     .init(name: "concat split stack", inputs: { [normal([2, 3], &$0), normal([2, 2], &$0)] },
-          function: { let joined = Variable.concatenated([$0[0], $0[1]], axis: 1)
+          function: { let joined = concatenated([$0[0], $0[1]], axis: 1)
                       let parts = joined.split(sizes: [1, 4], axis: 1)
-                      return Variable.stacked([parts[1] * parts[0], joined[.all, .range(1..<5)]], axis: 0) }),
+                      return stacked([parts[1] * parts[0], joined[.all, .range(1..<5)]], axis: 0) }),
     .init(name: "broadcast", inputs: { [normal([3, 1], &$0)] }, function: { $0[0].broadcasted(to: [2, 3, 4]) }),
     .init(name: "gather scatter", inputs: { [normal([2, 3], &$0)] }, function: { $0[0].gathered(flatIndices: [5, 0, 0, 3], shape: [2, 2]).scatterAdded(flatIndices: [1, 1, 0, 2], shape: [3]) }),
 ]
@@ -107,7 +107,7 @@ struct FirstDerivativeTests {
 /// The same values as `x`, as a non-contiguous view: x stacked with itself on a new last axis,
 /// then the first copy taken (so the innermost stride is 2).
 func stridedView(_ x: Variable) -> Variable {
-    Variable.stacked([x, x * 2], axis: -1)[Array(repeating: AxisSlice.all, count: x.rank) + [.index(0)]]
+    stacked([x, x * 2], axis: -1)[Array(repeating: AxisSlice.all, count: x.rank) + [.index(0)]]
 }
 
 extension Variable {
@@ -142,11 +142,11 @@ struct SecondDerivativeTests {
 @Suite("Forward values against independent references")
 struct ForwardReferenceTests {
     @Test(arguments: [((1, 1), (0, 0), (1, 1), 1), ((2, 1), (1, 2), (1, 1), 1), ((1, 2), (1, 1), (2, 1), 2), ((2, 2), (0, 1), (1, 2), 3)])
-    func conv2d(stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int), groups: Int) {
+    func conv2dForward(stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int), groups: Int) {
         var random = SplitMix64(seed: 5)
         let x = Tensor.randomNormal([2, 6, 7, 8], using: &random)
         let w = Tensor.randomNormal([6, 6 / groups, 3, 2], using: &random)
-        let y = Tensor.conv2d(x, filter: w, geometry: Convolution2D(stride: stride, padding: padding, dilation: dilation, groups: groups))
+        let y = conv2d(x, filter: w, geometry: Convolution2D(stride: stride, padding: padding, dilation: dilation, groups: groups))
         let expected = Reference.conv2d(x, w, stride: stride, padding: padding, dilation: dilation, groups: groups)
         #expect(y.count == expected.count)
         let error = zip(y.scalars, expected).map { Swift.abs(Double($0) - $1) }.max() ?? 0
@@ -169,11 +169,11 @@ struct ForwardReferenceTests {
         let filter = Tensor.randomNormal([o, c, 3, 3], using: &random)
         let dy = Tensor.randomNormal([n, o, h, w], using: &random)
         let geometry = Convolution2D(stride: (1, 1), padding: (1, 1), dilation: (1, 1), groups: 1)
-        let y = Tensor.conv2d(x, filter: filter, geometry: geometry)
+        let y = conv2d(x, filter: filter, geometry: geometry)
         let expected = Reference.conv2d(x, filter, stride: (1, 1), padding: (1, 1), dilation: (1, 1), groups: 1)
         let adjoints = Reference.conv2dAdjoints(x, filter, dy, padding: (1, 1))
-        let dx = Tensor.conv2dBackwardInput(dy, filter: filter, inputShape: x.shape, geometry: geometry)
-        let dw = Tensor.conv2dBackwardFilter(x, outputGradient: dy, filterShape: filter.shape, geometry: geometry)
+        let dx = conv2dBackwardInput(dy, filter: filter, inputShape: x.shape, geometry: geometry)
+        let dw = conv2dBackwardFilter(x, outputGradient: dy, filterShape: filter.shape, geometry: geometry)
         func worst(_ actual: [Float], _ reference: [Double]) -> Double {
             zip(actual, reference).map { Swift.abs(Double($0) - $1) / (1 + Swift.abs($1)) }.max() ?? 0
         }
@@ -188,8 +188,8 @@ struct ForwardReferenceTests {
         let x = Tensor.randomNormal([2, 3, 7, 6], using: &random)
         for (kernel, stride, padding) in [((2, 2), (2, 2), (0, 0)), ((3, 3), (2, 1), (1, 1)), ((3, 2), (1, 2), (1, 0))] {
             let geometry = Pooling2D(kernel: kernel, stride: stride, padding: padding)
-            let average = Tensor.avgPool2d(x, geometry: geometry)
-            let maximum = x.gathered(flatIndices: Tensor.maxPool2dIndices(x, geometry: geometry), shape: geometry.outputShape(input: x.shape))
+            let average = avgPool2d(x, geometry: geometry)
+            let maximum = x.gathered(flatIndices: maxPool2dIndices(x, geometry: geometry), shape: geometry.outputShape(input: x.shape))
             let expectedAverage = Reference.pool2d(x, kernel: kernel, stride: stride, padding: padding, max: false)
             let expectedMaximum = Reference.pool2d(x, kernel: kernel, stride: stride, padding: padding, max: true)
             #expect(zip(average.scalars, expectedAverage).allSatisfy { Swift.abs(Double($0) - $1) < 1e-5 })
@@ -205,7 +205,7 @@ struct ForwardReferenceTests {
         y.max().backward()
         #expect(y.grad?.scalars == [0, 0.5, 0.5])
         let a = Variable(Tensor([2, 2]), requiresGradient: true), b = Variable(Tensor([1, 2]), requiresGradient: true)
-        Variable.maximum(a, b).sum().backward()
+        maximum(a, b).sum().backward()
         #expect(a.grad?.scalars == [1, 0.5] && b.grad?.scalars == [0, 0.5])
     }
 }

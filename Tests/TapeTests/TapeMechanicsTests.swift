@@ -1,6 +1,8 @@
 import Testing
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 @testable import Tape
 
@@ -121,7 +123,7 @@ struct HessianTests {
         let a = Tensor.randomNormal([n, n], using: &random), b = Tensor.randomNormal([m, n], using: &random)
         let x = Tensor.randomNormal([n], using: &random) * 0.5
         let f: (Variable) -> Variable = { x in
-            Variable.matmul(x, Variable.matmul(Variable(a), x)) + Variable.matmul(Variable(b), x).tanh().sum()
+            matmul(x, matmul(Variable(a), x)) + matmul(Variable(b), x).tanh().sum()
         }
         var expected = [Double](repeating: 0, count: n * n)
         var t = [Double](repeating: 0, count: m)
@@ -166,7 +168,7 @@ struct GradientCheckerTests {
 
     /// y = A·x whose pullback uses A instead of Aᵀ.
     static func transposedPullback(_ a: Tensor) -> (Variable) -> Variable {
-        { x in Variable.record("badLinear", Tensor.matmul(a, x.value), [x]) { dy, _, _ in [Variable.matmul(Variable(a), dy)] } }
+        { x in Variable.record("badLinear", matmul(a, x.value), [x]) { dy, _, _ in [matmul(Variable(a), dy)] } }
     }
 
     /// y = x + b (b broadcast over rows) whose pullback for b takes the first row of ∂y instead
@@ -186,7 +188,7 @@ struct GradientCheckerTests {
     @Test func transposedPullbackIsCaught() {
         var random = SplitMix64(seed: 32)
         let a = Tensor.randomNormal([4, 4], using: &random), x = Tensor.randomNormal([4, 2], using: &random)
-        #expect(checkGradient(of: { Variable.matmul(Variable(a), $0[0]) }, at: [x]).passed)
+        #expect(checkGradient(of: { matmul(Variable(a), $0[0]) }, at: [x]).passed)
         #expect(!checkGradient(of: { Self.transposedPullback(a)($0[0]) }, at: [x]).passed)
     }
 

@@ -17,6 +17,38 @@ struct TensorTests {
         #expect(x.split(sizes: [1, 3], axis: 2).allSatisfy { $0.sharesStorage(with: x) })
     }
 
+    @Test func unsafeBuffersListElementsInLogicalOrder() {
+        let x = arange([2, 3])
+        #expect(x.withUnsafeBufferPointer { Array($0) } == [0, 1, 2, 3, 4, 5])
+        #expect(x.transposed().withUnsafeBufferPointer { Array($0) } == [0, 3, 1, 4, 2, 5])
+        #expect(x[.index(1)].withUnsafeBufferPointer { Array($0) } == [3, 4, 5])
+        #expect(Tensor([1, 2]).broadcasted(to: [3, 2]).withUnsafeBufferPointer { Array($0) } == [1, 2, 1, 2, 1, 2])
+    }
+
+    @Test func mutableBufferWritesOnlyThisValue() {
+        let x = arange([2, 3])
+        var copy = x
+        copy.withUnsafeMutableBufferPointer { $0[0] = 100 }
+        #expect(copy.scalars == [100, 1, 2, 3, 4, 5])
+        #expect(x.scalars == [0, 1, 2, 3, 4, 5])
+
+        var view = x.transposed()                      // strided: made contiguous first
+        view.withUnsafeMutableBufferPointer { buffer in
+            #expect(Array(buffer) == [0, 3, 1, 4, 2, 5])
+            buffer[1] = -1
+        }
+        #expect(view.scalars == [0, -1, 1, 4, 2, 5] && view.shape == [3, 2])
+        #expect(x.scalars == [0, 1, 2, 3, 4, 5])
+
+        var row = x[.index(1)]                         // a contiguous view at an offset, shared
+        row.withUnsafeMutableBufferPointer { $0[2] = 50 }
+        #expect(row.scalars == [3, 4, 50] && x.scalars == [0, 1, 2, 3, 4, 5])
+
+        var repeated = Tensor([1, 2]).broadcasted(to: [3, 2])   // stride 0: materialised
+        repeated.withUnsafeMutableBufferPointer { $0[0] = 9 }
+        #expect(repeated.scalars == [9, 2, 1, 2, 1, 2])
+    }
+
     @Test func reshapeOfTransposeCopiesOnlyWhenNeeded() {
         let x = arange([2, 3, 4])
         let t = x.transposed(permutation: [1, 0, 2])   // [3, 2, 4]: the last axis stays contiguous
@@ -99,9 +131,9 @@ struct TensorTests {
     @Test func padConcatStackSplit() {
         let x = arange([2, 2])
         #expect(x.padded([(1, 0), (0, 1)]).scalars == [0, 0, 0, 0, 1, 0, 2, 3, 0])
-        let joined = Tensor.concatenated([x, arange([2, 1]) + 10], axis: 1)
+        let joined = concatenated([x, arange([2, 1]) + 10], axis: 1)
         #expect(joined.scalars == [0, 1, 10, 2, 3, 11])
-        #expect(Tensor.stacked([x, x], axis: -1).shape == [2, 2, 2])
+        #expect(stacked([x, x], axis: -1).shape == [2, 2, 2])
         let parts = joined.split(sizes: [2, 1], axis: -1)
         #expect(parts[0].scalars == x.scalars && parts[1].scalars == [10, 11])
     }
@@ -119,14 +151,14 @@ struct TensorTests {
         var random = SplitMix64(seed: 3)
         let a = Tensor.randomNormal([2, 5, 7], using: &random).transposed()   // [2, 7, 5], strided
         let b = Tensor.randomNormal([5, 3], using: &random)
-        let c = Tensor.matmul(a, b)
+        let c = matmul(a, b)
         #expect(c.shape == [2, 7, 3])
         for batch in 0..<2 { for i in 0..<7 { for j in 0..<3 {
             var expected = 0.0
             for k in 0..<5 { expected += Double(a[element: [batch, i, k]]) * Double(b[element: [k, j]]) }
             #expect(Swift.abs(Double(c[element: [batch, i, j]]) - expected) < 1e-5)
         } } }
-        #expect(Tensor.matmul(Tensor([1, 2]), Tensor([3, 4])).shape == [])
+        #expect(matmul(Tensor([1, 2]), Tensor([3, 4])).shape == [])
     }
 }
 

@@ -2,7 +2,10 @@
 ///
 /// A class, so the tape, the layer that owns it and the optimiser all see the same object.
 /// `backward()` adds into `grad` (PyTorch's accumulation: call `zeroGradient()` between steps).
-public final class Parameter: @unchecked Sendable {
+///
+/// Not `Sendable`: a parameter is mutable shared state, used by the task that trains with it.
+/// Send its `value` (a `Tensor`) to other tasks instead.
+public final class Parameter {
     public var value: Tensor
     /// The accumulated gradient; nil means zero (nothing accumulated since the last zeroing).
     public var grad: Tensor?

@@ -1,5 +1,8 @@
+import Synchronization
+
 /// Whether ops are recorded, and whether NaN/Inf are watched for: per task (or thread), never
-/// global, set only through the scoped functions below.
+/// global, set only through the scoped functions below. There is no "current tape": each op
+/// finds its tape through its inputs, so recording needs no shared state between tasks.
 struct RecordingContext: Sendable {
     var gradientsEnabled = true
     var anomalies: AnomalyRecorder?
@@ -42,14 +45,19 @@ public struct Anomaly: Error, CustomStringConvertible, Sendable {
     }
 }
 
-final class AnomalyRecorder: @unchecked Sendable {
-    var first: Anomaly?
+/// Keeps the first anomaly. Task-local values are inherited by tasks started inside the scope,
+/// which may run ops concurrently, so the slot is behind a lock.
+final class AnomalyRecorder: Sendable {
+    private let slot = Mutex<Anomaly?>(nil)
+
+    var first: Anomaly? { slot.withLock { $0 } }
 
     func check(_ tensors: [Tensor], op: StaticString, phase: Anomaly.Phase, inputShapes: [[Int]],
                outputShape: [Int], file: StaticString, line: UInt) {
         guard first == nil, tensors.contains(where: { !$0.isFinite }) else { return }
-        first = Anomaly(op: "\(op)", phase: phase, inputShapes: inputShapes, outputShape: outputShape,
-                        file: "\(file)", line: line)
+        let anomaly = Anomaly(op: "\(op)", phase: phase, inputShapes: inputShapes, outputShape: outputShape,
+                              file: "\(file)", line: line)
+        slot.withLock { if $0 == nil { $0 = anomaly } }
     }
 }
 

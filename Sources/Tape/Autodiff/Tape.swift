@@ -3,8 +3,11 @@
 /// Every recorded value has a slot. `backward` walks the entries once, newest first, adding
 /// cotangents into slots; a missing cotangent means zero and its entry is skipped. Tapes are
 /// created on demand by the first op that touches a parameter, and merged when an op combines
-/// values from two tapes. A tape is used from one thread at a time.
-public final class Tape: @unchecked Sendable {
+/// values from two tapes.
+///
+/// Not `Sendable`: a tape is mutable and belongs to the task that records it (as do the
+/// variables and parameters on it); nothing in the package moves one to another task.
+public final class Tape {
     /// Maps the cotangent of an op's output to cotangents of its inputs (nil: no gradient).
     /// The pullback receives the op's inputs and output as variables on this tape, so when the
     /// backward pass records (`createGraph`) the gradient can be differentiated again.

@@ -3,7 +3,10 @@
 /// A constant (no gradient), a leaf (a `Parameter`'s value: gradients accumulate there), or the
 /// output of a recorded op (a slot on a `Tape`). Ops on variables compute their value at once
 /// and, when some input needs a gradient and recording is enabled, append one entry to the tape.
-public struct Variable: @unchecked Sendable {
+///
+/// Not `Sendable`: a variable refers to its tape and parameters, which belong to the task that
+/// records. Send its `value` (a `Tensor`) across tasks and actors instead.
+public struct Variable {
     public let value: Tensor
     let origin: Origin
 

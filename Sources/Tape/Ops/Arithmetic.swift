@@ -51,42 +51,6 @@ extension Variable {
         record("neg", -x.value, [x], saves: .shapesOnly) { dy, _, _ in [-dy] }
     }
 
-    /// The larger of each pair (broadcast). Ties send half the cotangent to each side, as PyTorch.
-    ///
-    ///     y  = max(a, b),  m = [a > b] + ½[a = b]
-    ///     ∂a = unbroadcast(∂y ⊙ m, a.shape),  ∂b = unbroadcast(∂y ⊙ (1 − m), b.shape)
-    public static func maximum(_ a: Variable, _ b: Variable) -> Variable {
-        record("maximum", Tensor.maximum(a.value, b.value), [a, b]) { dy, x, _ in
-            let share = Tensor.elementwise(x[0].value, x[1].value) { $0 > $1 ? 1 : ($0 == $1 ? 0.5 : 0) }
-            return [x[0].gradient { (dy * Variable(share)).unbroadcasted(to: x[0].shape) },
-                    x[1].gradient { (dy * Variable(1 - share)).unbroadcasted(to: x[1].shape) }]
-        }
-    }
-
-    /// The smaller of each pair (broadcast); ties split the cotangent evenly.
-    ///
-    ///     y  = min(a, b),  m = [a < b] + ½[a = b]
-    ///     ∂a = unbroadcast(∂y ⊙ m, a.shape),  ∂b = unbroadcast(∂y ⊙ (1 − m), b.shape)
-    public static func minimum(_ a: Variable, _ b: Variable) -> Variable {
-        record("minimum", Tensor.minimum(a.value, b.value), [a, b]) { dy, x, _ in
-            let share = Tensor.elementwise(x[0].value, x[1].value) { $0 < $1 ? 1 : ($0 == $1 ? 0.5 : 0) }
-            return [x[0].gradient { (dy * Variable(share)).unbroadcasted(to: x[0].shape) },
-                    x[1].gradient { (dy * Variable(1 - share)).unbroadcasted(to: x[1].shape) }]
-        }
-    }
-
-    /// Chooses elementwise: `a` where `mask` is nonzero, else `b` (all broadcast).
-    ///
-    ///     y  = mask ? a : b
-    ///     ∂a = unbroadcast(∂y ⊙ [mask], a.shape),  ∂b = unbroadcast(∂y ⊙ (1 − [mask]), b.shape)
-    public static func select(_ mask: Tensor, _ a: Variable, _ b: Variable) -> Variable {
-        record("where", Tensor.select(mask, a.value, b.value), [a, b]) { dy, x, _ in
-            let chosen = mask.map { $0 != 0 ? 1 : 0 }
-            return [x[0].gradient { (dy * Variable(chosen)).unbroadcasted(to: x[0].shape) },
-                    x[1].gradient { (dy * Variable(1 - chosen)).unbroadcasted(to: x[1].shape) }]
-        }
-    }
-
     /// Multiplication by a constant scalar (no constant tensor is made or saved).
     ///
     ///     y = c·x,  ∂x = c·∂y
@@ -109,6 +73,44 @@ extension Variable {
     public static func - (a: Float, b: Variable) -> Variable { (-b).shifted(by: a) }
     public static func * (a: Float, b: Variable) -> Variable { b.scaled(by: a) }
     public static func / (a: Float, b: Variable) -> Variable { Variable(Tensor(a)) / b }
+}
+
+// Binary ops with no principal operand are free functions (see README, "Calling ops").
+
+/// The larger of each pair (broadcast). Ties send half the cotangent to each side, as PyTorch.
+///
+///     y  = max(a, b),  m = [a > b] + ½[a = b]
+///     ∂a = unbroadcast(∂y ⊙ m, a.shape),  ∂b = unbroadcast(∂y ⊙ (1 − m), b.shape)
+public func maximum(_ a: Variable, _ b: Variable) -> Variable {
+    Variable.record("maximum", maximum(a.value, b.value), [a, b]) { dy, x, _ in
+        let share = Tensor.elementwise(x[0].value, x[1].value) { $0 > $1 ? 1 : ($0 == $1 ? 0.5 : 0) }
+        return [x[0].gradient { (dy * Variable(share)).unbroadcasted(to: x[0].shape) },
+                x[1].gradient { (dy * Variable(1 - share)).unbroadcasted(to: x[1].shape) }]
+    }
+}
+
+/// The smaller of each pair (broadcast); ties split the cotangent evenly.
+///
+///     y  = min(a, b),  m = [a < b] + ½[a = b]
+///     ∂a = unbroadcast(∂y ⊙ m, a.shape),  ∂b = unbroadcast(∂y ⊙ (1 − m), b.shape)
+public func minimum(_ a: Variable, _ b: Variable) -> Variable {
+    Variable.record("minimum", minimum(a.value, b.value), [a, b]) { dy, x, _ in
+        let share = Tensor.elementwise(x[0].value, x[1].value) { $0 < $1 ? 1 : ($0 == $1 ? 0.5 : 0) }
+        return [x[0].gradient { (dy * Variable(share)).unbroadcasted(to: x[0].shape) },
+                x[1].gradient { (dy * Variable(1 - share)).unbroadcasted(to: x[1].shape) }]
+    }
+}
+
+/// Chooses elementwise: `a` where `mask` is nonzero, else `b` (all broadcast).
+///
+///     y  = mask ? a : b
+///     ∂a = unbroadcast(∂y ⊙ [mask], a.shape),  ∂b = unbroadcast(∂y ⊙ (1 − [mask]), b.shape)
+public func select(_ mask: Tensor, _ a: Variable, _ b: Variable) -> Variable {
+    Variable.record("where", select(mask, a.value, b.value), [a, b]) { dy, x, _ in
+        let chosen = mask.map { $0 != 0 ? 1 : 0 }
+        return [x[0].gradient { (dy * Variable(chosen)).unbroadcasted(to: x[0].shape) },
+                x[1].gradient { (dy * Variable(1 - chosen)).unbroadcasted(to: x[1].shape) }]
+    }
 }
 
 // Comparisons give constant masks (1 where true, else 0): they have no gradient.

@@ -24,7 +24,7 @@ public func conv2d(_ input: Variable, filter: Variable, bias: Variable? = nil, s
 /// conv2d without bias, for a given geometry.
 public func conv2d(_ input: Variable, filter: Variable, geometry: Convolution2D,
                    file: StaticString = #fileID, line: UInt = #line) -> Variable {
-    Variable.record("conv2d", Tensor.conv2d(input.value, filter: filter.value, geometry: geometry), [input, filter],
+    Variable.record("conv2d", conv2d(input.value, filter: filter.value, geometry: geometry), [input, filter],
                     saves: .inputs, file: file, line: line) { dy, x, _ in
         [x[0].gradient { conv2dBackwardInput(dy, filter: x[1], inputShape: x[0].shape, geometry: geometry) },
          x[1].gradient { conv2dBackwardFilter(x[0], outputGradient: dy, filterShape: x[1].shape, geometry: geometry) }]
@@ -38,7 +38,7 @@ public func conv2d(_ input: Variable, filter: Variable, geometry: Convolution2D,
 public func conv2dBackwardInput(_ outputGradient: Variable, filter: Variable, inputShape: [Int], geometry: Convolution2D,
                                 file: StaticString = #fileID, line: UInt = #line) -> Variable {
     Variable.record("conv2dBackwardInput",
-                    Tensor.conv2dBackwardInput(outputGradient.value, filter: filter.value, inputShape: inputShape, geometry: geometry),
+                    conv2dBackwardInput(outputGradient.value, filter: filter.value, inputShape: inputShape, geometry: geometry),
                     [outputGradient, filter], file: file, line: line) { dz, x, _ in
         [x[0].gradient { conv2d(dz, filter: x[1], geometry: geometry) },
          x[1].gradient { conv2dBackwardFilter(dz, outputGradient: x[0], filterShape: x[1].shape, geometry: geometry) }]
@@ -52,7 +52,7 @@ public func conv2dBackwardInput(_ outputGradient: Variable, filter: Variable, in
 public func conv2dBackwardFilter(_ input: Variable, outputGradient: Variable, filterShape: [Int], geometry: Convolution2D,
                                  file: StaticString = #fileID, line: UInt = #line) -> Variable {
     Variable.record("conv2dBackwardFilter",
-                    Tensor.conv2dBackwardFilter(input.value, outputGradient: outputGradient.value, filterShape: filterShape, geometry: geometry),
+                    conv2dBackwardFilter(input.value, outputGradient: outputGradient.value, filterShape: filterShape, geometry: geometry),
                     [input, outputGradient], file: file, line: line) { dz, x, _ in
         [x[0].gradient { conv2dBackwardInput(x[1], filter: dz, inputShape: x[0].shape, geometry: geometry) },
          x[1].gradient { conv2d(x[0], filter: dz, geometry: geometry) }]

@@ -100,29 +100,6 @@ extension Variable {
         return embedded(in: target, starts: padding.map(\.before), steps: Array(repeating: 1, count: rank), file: file, line: line)
     }
 
-    /// Joins values along an existing axis.
-    ///
-    ///     ∂xᵢ = the i-th block of ∂y along `axis`
-    public static func concatenated(_ parts: [Variable], axis: Int, file: StaticString = #fileID, line: UInt = #line) -> Variable {
-        let joined = Tensor.concatenated(parts.map(\.value), axis: axis)
-        let position = joined.normalizedAxis(axis, op: "concat")
-        return record("concat", joined, parts, file: file, line: line) { dy, x, _ in
-            var start = 0
-            return x.map { part in
-                defer { start += part.shape[position] }
-                var starts = [Int](repeating: 0, count: dy.rank)
-                starts[position] = start
-                let begin = starts
-                return part.gradient { dy.window(starts: begin, counts: part.shape, steps: Array(repeating: 1, count: dy.rank)) }
-            }
-        }
-    }
-
-    /// Stacks same-shaped values along a new axis.
-    public static func stacked(_ parts: [Variable], axis: Int) -> Variable {
-        concatenated(parts.map { $0.unsqueezed(axis: axis) }, axis: axis)
-    }
-
     /// Splits along `axis` into consecutive views of the given sizes.
     public func split(sizes: [Int], axis: Int) -> [Variable] {
         let position = value.normalizedAxis(axis, op: "split")
@@ -154,4 +131,29 @@ extension Variable {
             [dy.gathered(flatIndices: indices, shape: x[0].shape)]
         }
     }
+}
+
+// Joining several values has no principal operand: free functions, like the Tensor kernels.
+
+/// Joins values along an existing axis.
+///
+///     ∂xᵢ = the i-th block of ∂y along `axis`
+public func concatenated(_ parts: [Variable], axis: Int, file: StaticString = #fileID, line: UInt = #line) -> Variable {
+    let joined = concatenated(parts.map(\.value), axis: axis)
+    let position = joined.normalizedAxis(axis, op: "concat")
+    return Variable.record("concat", joined, parts, file: file, line: line) { dy, x, _ in
+        var start = 0
+        return x.map { part in
+            defer { start += part.shape[position] }
+            var starts = [Int](repeating: 0, count: dy.rank)
+            starts[position] = start
+            let begin = starts
+            return part.gradient { dy.window(starts: begin, counts: part.shape, steps: Array(repeating: 1, count: dy.rank)) }
+        }
+    }
+}
+
+/// Stacks same-shaped values along a new axis.
+public func stacked(_ parts: [Variable], axis: Int) -> Variable {
+    concatenated(parts.map { $0.unsqueezed(axis: axis) }, axis: axis)
 }

@@ -12,7 +12,7 @@ public func avgPool2d(_ input: Variable, kernel: Pair, stride: Pair? = nil, padd
 
 func avgPool2d(_ input: Variable, geometry: Pooling2D, countIncludingPadding: Bool,
                file: StaticString = #fileID, line: UInt = #line) -> Variable {
-    Variable.record("avgPool2d", Tensor.avgPool2d(input.value, geometry: geometry, countIncludingPadding: countIncludingPadding),
+    Variable.record("avgPool2d", avgPool2d(input.value, geometry: geometry, countIncludingPadding: countIncludingPadding),
                     [input], file: file, line: line) { dy, x, _ in
         [avgPool2dBackward(dy, inputShape: x[0].shape, geometry: geometry, countIncludingPadding: countIncludingPadding)]
     }
@@ -22,7 +22,7 @@ func avgPool2d(_ input: Variable, geometry: Pooling2D, countIncludingPadding: Bo
 func avgPool2dBackward(_ outputGradient: Variable, inputShape: [Int], geometry: Pooling2D, countIncludingPadding: Bool,
                        file: StaticString = #fileID, line: UInt = #line) -> Variable {
     Variable.record("avgPool2dBackward",
-                    Tensor.avgPool2dBackward(outputGradient.value, inputShape: inputShape, geometry: geometry,
+                    avgPool2dBackward(outputGradient.value, inputShape: inputShape, geometry: geometry,
                                              countIncludingPadding: countIncludingPadding),
                     [outputGradient], file: file, line: line) { dz, _, _ in
         [avgPool2d(dz, geometry: geometry, countIncludingPadding: countIncludingPadding)]
@@ -35,7 +35,7 @@ func avgPool2dBackward(_ outputGradient: Variable, inputShape: [Int], geometry: 
 public func maxPool2d(_ input: Variable, kernel: Pair, stride: Pair? = nil, padding: Pair = 0,
                       file: StaticString = #fileID, line: UInt = #line) -> Variable {
     let geometry = Pooling2D(kernel: kernel.tuple, stride: stride?.tuple, padding: padding.tuple)
-    let indices = Tensor.maxPool2dIndices(input.value, geometry: geometry)
+    let indices = maxPool2dIndices(input.value, geometry: geometry)
     return input.gathered(flatIndices: indices, shape: geometry.outputShape(input: input.shape), file: file, line: line)
 }
 

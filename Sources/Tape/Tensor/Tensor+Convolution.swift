@@ -47,38 +47,36 @@ extension Convolution2D {
     }
 }
 
-extension Tensor {
-    /// Cross-correlation of `input` [N, C, H, W] with `filter` [O, C/groups, kH, kW] → [N, O, Hₒ, Wₒ].
-    public static func conv2d(_ input: Tensor, filter: Tensor, geometry: Convolution2D) -> Tensor {
-        var plan = geometry.kernelGeometry(input: input.shape, filter: filter.shape)
-        let x = input.contiguous(), f = filter.contiguous()
-        let result = Tensor(uninitializedShape: geometry.outputShape(input: input.shape, filter: filter.shape))
-        ck_conv2d_forward(&plan, x.storage.base + x.offset, f.storage.base + f.offset, result.storage.base)
-        return withExtendedLifetime((x, f)) { result }
-    }
+/// Cross-correlation of `input` [N, C, H, W] with `filter` [O, C/groups, kH, kW] → [N, O, Hₒ, Wₒ].
+public func conv2d(_ input: Tensor, filter: Tensor, geometry: Convolution2D) -> Tensor {
+    var plan = geometry.kernelGeometry(input: input.shape, filter: filter.shape)
+    let x = input.contiguous(), f = filter.contiguous()
+    let result = Tensor(uninitializedShape: geometry.outputShape(input: input.shape, filter: filter.shape))
+    ck_conv2d_forward(&plan, x.storage.base + x.offset, f.storage.base + f.offset, result.storage.base)
+    return withExtendedLifetime((x, f)) { result }
+}
 
-    /// The adjoint of `conv2d` in its input: given ∂y [N, O, Hₒ, Wₒ], returns
-    /// ∂x = Σ over windows of filterᵀ·∂y, with shape `inputShape`.
-    public static func conv2dBackwardInput(_ outputGradient: Tensor, filter: Tensor, inputShape: [Int],
-                                           geometry: Convolution2D) -> Tensor {
-        var plan = geometry.kernelGeometry(input: inputShape, filter: filter.shape)
-        precondition(outputGradient.shape == geometry.outputShape(input: inputShape, filter: filter.shape),
-                     "conv2dBackwardInput: gradient \(outputGradient.shape) does not match input \(inputShape) and filter \(filter.shape)")
-        let dy = outputGradient.contiguous(), f = filter.contiguous()
-        let result = Tensor(uninitializedShape: inputShape)
-        ck_conv2d_backward_input(&plan, dy.storage.base + dy.offset, f.storage.base + f.offset, result.storage.base)
-        return withExtendedLifetime((dy, f)) { result }
-    }
+/// The adjoint of `conv2d` in its input: given ∂y [N, O, Hₒ, Wₒ], returns
+/// ∂x = Σ over windows of filterᵀ·∂y, with shape `inputShape`.
+public func conv2dBackwardInput(_ outputGradient: Tensor, filter: Tensor, inputShape: [Int],
+                                       geometry: Convolution2D) -> Tensor {
+    var plan = geometry.kernelGeometry(input: inputShape, filter: filter.shape)
+    precondition(outputGradient.shape == geometry.outputShape(input: inputShape, filter: filter.shape),
+                 "conv2dBackwardInput: gradient \(outputGradient.shape) does not match input \(inputShape) and filter \(filter.shape)")
+    let dy = outputGradient.contiguous(), f = filter.contiguous()
+    let result = Tensor(uninitializedShape: inputShape)
+    ck_conv2d_backward_input(&plan, dy.storage.base + dy.offset, f.storage.base + f.offset, result.storage.base)
+    return withExtendedLifetime((dy, f)) { result }
+}
 
-    /// The adjoint of `conv2d` in its filter: ∂w = Σₙ ∂yₙ · im2col(xₙ)ᵀ, with shape `filterShape`.
-    public static func conv2dBackwardFilter(_ input: Tensor, outputGradient: Tensor, filterShape: [Int],
-                                            geometry: Convolution2D) -> Tensor {
-        var plan = geometry.kernelGeometry(input: input.shape, filter: filterShape)
-        precondition(outputGradient.shape == geometry.outputShape(input: input.shape, filter: filterShape),
-                     "conv2dBackwardFilter: gradient \(outputGradient.shape) does not match input \(input.shape) and filter \(filterShape)")
-        let x = input.contiguous(), dy = outputGradient.contiguous()
-        let result = Tensor(uninitializedShape: filterShape)
-        ck_conv2d_backward_filter(&plan, x.storage.base + x.offset, dy.storage.base + dy.offset, result.storage.base)
-        return withExtendedLifetime((x, dy)) { result }
-    }
+/// The adjoint of `conv2d` in its filter: ∂w = Σₙ ∂yₙ · im2col(xₙ)ᵀ, with shape `filterShape`.
+public func conv2dBackwardFilter(_ input: Tensor, outputGradient: Tensor, filterShape: [Int],
+                                        geometry: Convolution2D) -> Tensor {
+    var plan = geometry.kernelGeometry(input: input.shape, filter: filterShape)
+    precondition(outputGradient.shape == geometry.outputShape(input: input.shape, filter: filterShape),
+                 "conv2dBackwardFilter: gradient \(outputGradient.shape) does not match input \(input.shape) and filter \(filterShape)")
+    let x = input.contiguous(), dy = outputGradient.contiguous()
+    let result = Tensor(uninitializedShape: filterShape)
+    ck_conv2d_backward_filter(&plan, x.storage.base + x.offset, dy.storage.base + dy.offset, result.storage.base)
+    return withExtendedLifetime((x, dy)) { result }
 }

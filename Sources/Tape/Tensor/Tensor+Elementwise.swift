@@ -39,7 +39,7 @@ extension Tensor {
     }
 
     /// `f` applied to corresponding elements of `a` and `b`, broadcast to a common shape.
-    public static func elementwise(_ a: Tensor, _ b: Tensor, op: StaticString = "elementwise",
+    static func elementwise(_ a: Tensor, _ b: Tensor, op: StaticString = "elementwise",
                                    _ f: (Float, Float) -> Float) -> Tensor {
         withoutActuallyEscaping(f) { elementwise(a, b, op: op, ClosureFunction2(body: $0)) }
     }
@@ -77,7 +77,7 @@ extension Tensor {
     }
 
     /// `f` applied to corresponding elements of three tensors, broadcast to a common shape.
-    public static func elementwise(_ a: Tensor, _ b: Tensor, _ c: Tensor, op: StaticString = "elementwise",
+    static func elementwise(_ a: Tensor, _ b: Tensor, _ c: Tensor, op: StaticString = "elementwise",
                                    _ f: (Float, Float, Float) -> Float) -> Tensor {
         guard let ab = broadcastShape(a.shape, b.shape), let shape = broadcastShape(ab, c.shape) else {
             preconditionFailure("\(op): shapes \(a.shape), \(b.shape) and \(c.shape) do not broadcast")
@@ -123,13 +123,6 @@ extension Tensor {
         if exponent == 2 { return map { $0 * $0 } }
         return map { _powf($0, exponent) }
     }
-    public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor { elementwise(a, b, op: "maximum") { Swift.max($0, $1) } }
-    public static func minimum(_ a: Tensor, _ b: Tensor) -> Tensor { elementwise(a, b, op: "minimum") { Swift.min($0, $1) } }
-
-    /// `a` where `mask` is nonzero, else `b` (all three broadcast).
-    public static func select(_ mask: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
-        elementwise(mask, a, b, op: "where") { m, x, y in m != 0 ? x : y }
-    }
 
     /// True when every element is finite (no NaN or ±∞).
     public var isFinite: Bool {
@@ -138,6 +131,19 @@ extension Tensor {
         forEachOffset(shape, strides, offset) { i in if !base[i].isFinite { finite = false } }
         return finite
     }
+}
+
+// Binary elementwise ops with no principal operand are free functions (see README, "Calling ops").
+
+/// The larger of each pair of elements, with broadcasting.
+public func maximum(_ a: Tensor, _ b: Tensor) -> Tensor { Tensor.elementwise(a, b, op: "maximum") { Swift.max($0, $1) } }
+
+/// The smaller of each pair of elements, with broadcasting.
+public func minimum(_ a: Tensor, _ b: Tensor) -> Tensor { Tensor.elementwise(a, b, op: "minimum") { Swift.min($0, $1) } }
+
+/// `a` where `mask` is nonzero, else `b` (all three broadcast): NumPy's `where`.
+public func select(_ mask: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
+    Tensor.elementwise(mask, a, b, op: "where") { m, x, y in m != 0 ? x : y }
 }
 
 // Comparisons produce masks: 1 where the relation holds, else 0 (with broadcasting).

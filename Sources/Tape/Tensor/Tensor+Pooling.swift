@@ -42,57 +42,6 @@ public struct Pooling2D: Sendable, Hashable {
 }
 
 extension Tensor {
-    /// Average pooling: each output is the mean of its window; padded positions count as zeros
-    /// when `countIncludingPadding` (PyTorch's default), else only real inputs are averaged.
-    public static func avgPool2d(_ input: Tensor, geometry: Pooling2D, countIncludingPadding: Bool = true) -> Tensor {
-        let x = input.contiguous()
-        let result = Tensor(uninitializedShape: geometry.outputShape(input: x.shape))
-        let (px, py) = (x.storage.base + x.offset, result.storage.base)
-        let (h, w) = (x.shape[2], x.shape[3])
-        geometry.forEachWindow(input: x.shape) { plane, index, y0, y1, x0, x1, padded in
-            var total: Float = 0
-            for y in y0..<y1 { for xx in x0..<x1 { total += px[(plane * h + y) * w + xx] } }
-            let divisor = countIncludingPadding ? padded : (y1 - y0) * (x1 - x0)
-            py[index] = total / Float(divisor)
-        }
-        return result
-    }
-
-    /// The adjoint of `avgPool2d`: spreads each output gradient evenly over its window.
-    public static func avgPool2dBackward(_ outputGradient: Tensor, inputShape: [Int], geometry: Pooling2D,
-                                         countIncludingPadding: Bool = true) -> Tensor {
-        precondition(outputGradient.shape == geometry.outputShape(input: inputShape),
-                     "avgPool2dBackward: gradient \(outputGradient.shape) does not match input \(inputShape)")
-        let dy = outputGradient.contiguous()
-        let result = Tensor.zeros(inputShape)
-        let (pdy, pdx) = (dy.storage.base + dy.offset, result.storage.base)
-        let (h, w) = (inputShape[2], inputShape[3])
-        geometry.forEachWindow(input: inputShape) { plane, index, y0, y1, x0, x1, padded in
-            let divisor = countIncludingPadding ? padded : (y1 - y0) * (x1 - x0)
-            let share = pdy[index] / Float(divisor)
-            for y in y0..<y1 { for xx in x0..<x1 { pdx[(plane * h + y) * w + xx] += share } }
-        }
-        return result
-    }
-
-    /// For max pooling: the row-major flat index into `input` of each window's maximum (the first
-    /// one on ties; NaN wins, as in PyTorch). Padding never wins.
-    public static func maxPool2dIndices(_ input: Tensor, geometry: Pooling2D) -> [Int] {
-        let x = input.contiguous()
-        let px = x.storage.base + x.offset
-        let (h, w) = (x.shape[2], x.shape[3])
-        var indices = [Int](repeating: 0, count: Tensor.elementCount(geometry.outputShape(input: x.shape)))
-        geometry.forEachWindow(input: x.shape) { plane, index, y0, y1, x0, x1, _ in
-            var best = (plane * h + y0) * w + x0
-            for y in y0..<y1 { for xx in x0..<x1 {
-                let candidate = (plane * h + y) * w + xx
-                if px[candidate] > px[best] || px[candidate].isNaN && !px[best].isNaN { best = candidate }
-            } }
-            indices[index] = best
-        }
-        return indices
-    }
-
     /// Elements picked by row-major flat index: result[i] = self.flat[indices[i]], shaped `shape`.
     public func gathered(flatIndices indices: [Int], shape: [Int]) -> Tensor {
         precondition(indices.count == Tensor.elementCount(shape), "gather: \(indices.count) indices for shape \(shape)")
@@ -119,4 +68,55 @@ extension Tensor {
         }
         return result
     }
+}
+
+/// Average pooling: each output is the mean of its window; padded positions count as zeros
+/// when `countIncludingPadding` (PyTorch's default), else only real inputs are averaged.
+public func avgPool2d(_ input: Tensor, geometry: Pooling2D, countIncludingPadding: Bool = true) -> Tensor {
+    let x = input.contiguous()
+    let result = Tensor(uninitializedShape: geometry.outputShape(input: x.shape))
+    let (px, py) = (x.storage.base + x.offset, result.storage.base)
+    let (h, w) = (x.shape[2], x.shape[3])
+    geometry.forEachWindow(input: x.shape) { plane, index, y0, y1, x0, x1, padded in
+        var total: Float = 0
+        for y in y0..<y1 { for xx in x0..<x1 { total += px[(plane * h + y) * w + xx] } }
+        let divisor = countIncludingPadding ? padded : (y1 - y0) * (x1 - x0)
+        py[index] = total / Float(divisor)
+    }
+    return result
+}
+
+/// The adjoint of `avgPool2d`: spreads each output gradient evenly over its window.
+public func avgPool2dBackward(_ outputGradient: Tensor, inputShape: [Int], geometry: Pooling2D,
+                                     countIncludingPadding: Bool = true) -> Tensor {
+    precondition(outputGradient.shape == geometry.outputShape(input: inputShape),
+                 "avgPool2dBackward: gradient \(outputGradient.shape) does not match input \(inputShape)")
+    let dy = outputGradient.contiguous()
+    let result = Tensor.zeros(inputShape)
+    let (pdy, pdx) = (dy.storage.base + dy.offset, result.storage.base)
+    let (h, w) = (inputShape[2], inputShape[3])
+    geometry.forEachWindow(input: inputShape) { plane, index, y0, y1, x0, x1, padded in
+        let divisor = countIncludingPadding ? padded : (y1 - y0) * (x1 - x0)
+        let share = pdy[index] / Float(divisor)
+        for y in y0..<y1 { for xx in x0..<x1 { pdx[(plane * h + y) * w + xx] += share } }
+    }
+    return result
+}
+
+/// For max pooling: the row-major flat index into `input` of each window's maximum (the first
+/// one on ties; NaN wins, as in PyTorch). Padding never wins.
+public func maxPool2dIndices(_ input: Tensor, geometry: Pooling2D) -> [Int] {
+    let x = input.contiguous()
+    let px = x.storage.base + x.offset
+    let (h, w) = (x.shape[2], x.shape[3])
+    var indices = [Int](repeating: 0, count: Tensor.elementCount(geometry.outputShape(input: x.shape)))
+    geometry.forEachWindow(input: x.shape) { plane, index, y0, y1, x0, x1, _ in
+        var best = (plane * h + y0) * w + x0
+        for y in y0..<y1 { for xx in x0..<x1 {
+            let candidate = (plane * h + y) * w + xx
+            if px[candidate] > px[best] || px[candidate].isNaN && !px[best].isNaN { best = candidate }
+        } }
+        indices[index] = best
+    }
+    return indices
 }

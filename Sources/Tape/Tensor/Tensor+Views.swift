@@ -196,41 +196,6 @@ extension Tensor {
         return embedded(in: target, starts: padding.map(\.before), steps: Array(repeating: 1, count: rank))
     }
 
-    /// Joins tensors along an existing axis; all other axes must agree.
-    public static func concatenated(_ parts: [Tensor], axis: Int) -> Tensor {
-        precondition(!parts.isEmpty, "concat: no tensors")
-        let first = parts[0], position = first.normalizedAxis(axis, op: "concat")
-        var shape = first.shape
-        shape[position] = 0
-        for part in parts {
-            var other = part.shape
-            precondition(other.count == first.rank, "concat: shapes \(parts.map(\.shape)) differ in rank")
-            other[position] = 0
-            var expected = first.shape
-            expected[position] = 0
-            precondition(other == expected, "concat: shapes \(parts.map(\.shape)) differ off axis \(axis)")
-            shape[position] += part.shape[position]
-        }
-        let result = Tensor(uninitializedShape: shape)
-        var start = 0
-        for part in parts {
-            var starts = [Int](repeating: 0, count: shape.count)
-            starts[position] = start
-            let target = result.window(starts: starts, counts: part.shape, steps: Array(repeating: 1, count: shape.count))
-            let to = result.storage.base, from = part.storage.base
-            forEachOffset(part.shape, target.strides, target.offset, part.strides, part.offset) { o, i in to[o] = from[i] }
-            start += part.shape[position]
-        }
-        return result
-    }
-
-    /// Stacks same-shaped tensors along a new axis.
-    public static func stacked(_ parts: [Tensor], axis: Int) -> Tensor {
-        precondition(!parts.isEmpty, "stack: no tensors")
-        precondition(parts.allSatisfy { $0.shape == parts[0].shape }, "stack: shapes differ: \(parts.map(\.shape))")
-        return concatenated(parts.map { $0.unsqueezed(axis: axis) }, axis: axis)
-    }
-
     /// Splits along `axis` into consecutive views of the given sizes (they must add up).
     public func split(sizes: [Int], axis: Int) -> [Tensor] {
         let position = normalizedAxis(axis, op: "split")
@@ -244,4 +209,39 @@ extension Tensor {
             return sliced(slices)
         }
     }
+}
+
+/// Joins tensors along an existing axis; all other axes must agree.
+public func concatenated(_ parts: [Tensor], axis: Int) -> Tensor {
+    precondition(!parts.isEmpty, "concat: no tensors")
+    let first = parts[0], position = first.normalizedAxis(axis, op: "concat")
+    var shape = first.shape
+    shape[position] = 0
+    for part in parts {
+        var other = part.shape
+        precondition(other.count == first.rank, "concat: shapes \(parts.map(\.shape)) differ in rank")
+        other[position] = 0
+        var expected = first.shape
+        expected[position] = 0
+        precondition(other == expected, "concat: shapes \(parts.map(\.shape)) differ off axis \(axis)")
+        shape[position] += part.shape[position]
+    }
+    let result = Tensor(uninitializedShape: shape)
+    var start = 0
+    for part in parts {
+        var starts = [Int](repeating: 0, count: shape.count)
+        starts[position] = start
+        let target = result.window(starts: starts, counts: part.shape, steps: Array(repeating: 1, count: shape.count))
+        let to = result.storage.base, from = part.storage.base
+        forEachOffset(part.shape, target.strides, target.offset, part.strides, part.offset) { o, i in to[o] = from[i] }
+        start += part.shape[position]
+    }
+    return result
+}
+
+/// Stacks same-shaped tensors along a new axis.
+public func stacked(_ parts: [Tensor], axis: Int) -> Tensor {
+    precondition(!parts.isEmpty, "stack: no tensors")
+    precondition(parts.allSatisfy { $0.shape == parts[0].shape }, "stack: shapes differ: \(parts.map(\.shape))")
+    return concatenated(parts.map { $0.unsqueezed(axis: axis) }, axis: axis)
 }

@@ -4,8 +4,13 @@
 /// slice, broadcast) only change `shape`, `strides` and `offset`, so they copy nothing; a stride of
 /// 0 repeats an element (broadcasting). `Tensor` is a value: mutating one copy never changes
 /// another (copy on write). Every operation accepts non-contiguous tensors.
-public struct Tensor: @unchecked Sendable {
-    public internal(set) var storage: TensorStorage
+///
+/// `Tensor` is `Sendable`, as `Array` is: send tensors freely between tasks and actors. Its
+/// only reference is the storage block (see `TensorStorage` for why sharing one is safe).
+public struct Tensor: Sendable {
+    /// The shared element block. Internal: writes must go through `withUnsafeMutableBufferPointer`
+    /// (or the mutating kernels), which make it unique first, so no other value sees them.
+    var storage: TensorStorage
     public internal(set) var shape: [Int]
     public internal(set) var strides: [Int]
     public internal(set) var offset: Int
@@ -126,7 +131,18 @@ public struct Tensor: @unchecked Sendable {
         self = copy
     }
 
-    /// Calls `body` with the elements in row-major order, copying only when not contiguous.
+    /// Calls the given closure with a pointer to the tensor's elements, in row-major (logical)
+    /// order, for reading.
+    ///
+    /// The buffer holds exactly `count` elements. A contiguous tensor lends its own storage; a
+    /// strided view (a transpose, a slice with steps, a broadcast) is first copied into a
+    /// contiguous temporary, so the buffer always lists the elements in logical order.
+    ///
+    /// The pointer is valid only for the duration of the call: do not store or return it.
+    ///
+    /// - Parameter body: A closure with an `UnsafeBufferPointer` over the elements. If `body`
+    ///   has a return value, that value is also used as the return value of this method.
+    /// - Returns: The return value, if any, of `body`.
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
         let source = contiguous()
         return try withExtendedLifetime(source) {
@@ -134,8 +150,19 @@ public struct Tensor: @unchecked Sendable {
         }
     }
 
-    /// Calls `body` with this tensor's elements in row-major order, for writing. The tensor is
-    /// first made contiguous and uniquely referenced.
+    /// Calls the given closure with a pointer to the tensor's elements, in row-major (logical)
+    /// order, for reading and writing.
+    ///
+    /// Before `body` runs, the tensor is made contiguous (strided and broadcast views are copied)
+    /// and its storage uniquely referenced (copied if another tensor shares it), so writes change
+    /// this tensor only: copies made earlier, and views taken from it, keep their values (copy on
+    /// write). The buffer holds exactly `count` elements.
+    ///
+    /// The pointer is valid only for the duration of the call: do not store or return it.
+    ///
+    /// - Parameter body: A closure with an `UnsafeMutableBufferPointer` over the elements. If
+    ///   `body` has a return value, that value is also used as the return value of this method.
+    /// - Returns: The return value, if any, of `body`.
     public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
         if !isContiguous || strides.contains(0) { self = contiguousCopy() }
         makeUniquelyReferenced()

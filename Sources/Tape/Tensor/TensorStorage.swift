@@ -6,9 +6,16 @@ import Synchronization
 /// write when the block is shared (`isKnownUniquelyReferenced`). Large blocks come from and go
 /// back to `BufferPool`, so a training step reuses the previous step's memory instead of
 /// faulting in fresh pages for every activation.
-public final class TensorStorage: @unchecked Sendable {
-    public let count: Int
-    public let base: UnsafeMutablePointer<Float>
+///
+/// Sendable for the same reason `Array`'s buffer is: the pointer and count never change, and
+/// the elements are written only (1) by the kernel that allocates the block, before any other
+/// tensor can see it, or (2) through a `Tensor` whose storage `isKnownUniquelyReferenced` (see
+/// `Tensor.makeUniquelyReferenced` and `withUnsafeMutableBufferPointer`): then no other value,
+/// and so no other thread, holds the block. Shared blocks are only read, from any thread. The
+/// block's release in `deinit` goes through `BufferPool`, which takes a `Mutex`.
+final class TensorStorage: @unchecked Sendable {
+    let count: Int
+    let base: UnsafeMutablePointer<Float>
 
     /// A block of `count` floats whose contents are not initialised.
     init(uninitializedCount count: Int) {

@@ -122,7 +122,7 @@ public func checkSecondGradient(of function: () -> Variable, parameters: [Parame
     let cotangent = Tensor.randomNormal(withoutGradient { function() }.shape, using: &random)
     let firstGradient: () -> Variable = {
         let gradients = function().gradients(withRespectTo: parameters.map(\.variable), seed: cotangent, createGraph: true)
-        return Variable.concatenated(gradients.map { $0.reshaped(to: [-1]) }, axis: 0)
+        return concatenated(gradients.map { $0.reshaped(to: [-1]) }, axis: 0)
     }
     return checkGradient(of: firstGradient, parameters: parameters, seed: seed, tolerance: tolerance, step: step,
                          maxElementsPerInput: maxElementsPerInput)
