@@ -13,18 +13,21 @@ public enum ResidualMerge: Sendable, Hashable {
     case shortcutGating(gateBias: Float)
 }
 
-/// Combines branch and shortcut outputs according to a `ResidualMerge`.
+/// Combines branch and shortcut outputs according to a `ResidualMerge`: the one place every
+/// residual block's merge is computed.
+///
+/// - Parameters:
+///   - gate: g, the gate's output; required by the gated merges, ignored by the others.
 public func merge(_ kind: ResidualMerge, branch: Variable, shortcut: Variable, gate: Variable?) -> Variable {
     switch kind {
     case .sum:
         return branch + shortcut
     case .scaled(let shortcutScale, let branchScale):
         return branch * branchScale + shortcut * shortcutScale
-    case .exclusiveGating:
-        let g = gate!
-        return (1 - g) * branch + g * shortcut
-    case .shortcutGating:
-        return branch + gate! * shortcut
+    case .exclusiveGating, .shortcutGating:
+        guard let gate else { preconditionFailure("merge: \(kind) needs the gate's output, got nil") }
+        if case .exclusiveGating = kind { return (1 - gate) * branch + gate * shortcut }
+        return branch + gate * shortcut
     }
 }
 

@@ -84,11 +84,11 @@ struct ModelForwardTests {
     @Test func tinyBlocksPassGradientChecks() {
         var random = SplitMix64(seed: 3)
         let blocks: [(String, Layer)] = [
-            ("mnist", MNISTResBlock(channels: 2, kernelSize: 3, residual: true, using: &random)),
-            ("mnist 1×1 conv shortcut, shortcut gating", MNISTResBlock(channels: 2, kernelSize: 3, residual: true, shortcut: .convolution1x1,
-                                                                      merge: .shortcutGating(gateBias: -1), using: &random)),
-            ("mnist projection, scaled", MNISTResBlock(channels: 2, kernelSize: 3, residual: true, shortcut: .projectionEverywhere,
-                                                       merge: .scaled(shortcut: 0.5, branch: 1), using: &random)),
+            ("mnist", BasicBlock(inputs: 2, outputs: 2, stride: 1, shortcut: .identity, style: .lecture(), using: &random)),
+            ("mnist 1×1 conv shortcut, shortcut gating", BasicBlock(inputs: 2, outputs: 2, stride: 1, shortcut: .convolution1x1,
+                                                                   merge: .shortcutGating(gateBias: -1), style: .lecture(), using: &random)),
+            ("mnist projection, scaled", BasicBlock(inputs: 2, outputs: 2, stride: 1, shortcut: .projectionEverywhere,
+                                                    merge: .scaled(shortcut: 0.5, branch: 1), style: .lecture(), using: &random)),
             ("dense span 2", DenseBlock(units: (0..<2).map { _ in DenseUnit(inputs: 2, configuration: DeepNetworkConfiguration(inputs: 2, outputs: 1, depth: 2, width: 2, nonlinearity: .tanh, normalization: .layer), initializer: .orthogonal(), using: &random) }, residual: true, scale: 0.5)),
             ("basic option A", BasicBlock(inputs: 2, outputs: 4, stride: 2, using: &random)),
             ("basic option B", BasicBlock(inputs: 2, outputs: 4, stride: 2, shortcut: .projection, using: &random)),
@@ -99,7 +99,7 @@ struct ModelForwardTests {
             ("exclusive gating", BasicBlock(inputs: 2, outputs: 2, stride: 1, merge: .exclusiveGating(gateBias: -1), using: &random)),
             ("pre-act bottleneck", PreActBottleneck(inputs: 4, outputs: 8, stride: 2, using: &random)),
             ("bottleneck", Bottleneck(inputs: 4, width: 2, stride: 2, using: &random)),
-            ("imagenet basic", ImageNetBasicBlock(inputs: 2, outputs: 4, stride: 2, using: &random)),
+            ("imagenet basic", BasicBlock(inputs: 2, outputs: 4, stride: 2, shortcut: .projection, style: .torchvision, using: &random)),
         ]
         for (name, block) in blocks {
             // BN offsets β = 4 and a positive input keep every ReLU input far from its kink under the
