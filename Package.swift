@@ -20,12 +20,15 @@ let package = Package(
         // chosen at run time, with a portable fallback. No unsafe flags, so the package stays
         // usable as a versioned dependency.
         .target(name: "CKernels"),
+        // Atomic file replacement, shared by the modules that write files (Plot and SafeTensors
+        // depend on nothing else, so it is a target of its own with no dependencies).
+        .target(name: "FileSupport"),
         .target(name: "Tape", dependencies: ["CKernels"]),
-        .target(name: "SafeTensors"),
+        .target(name: "SafeTensors", dependencies: ["FileSupport"]),
         .target(name: "NN", dependencies: ["Tape", "SafeTensors"]),
         .target(name: "Models", dependencies: ["NN"]),
-        .target(name: "Training", dependencies: ["Models", "Datasets", "Plot"]),
-        .target(name: "Plot"),
+        .target(name: "Training", dependencies: ["Models", "Datasets", "Plot", "FileSupport"]),
+        .target(name: "Plot", dependencies: ["FileSupport"]),
         .target(name: "Instruments", dependencies: ["Models"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Datasets", dependencies: ["Tape", "CZlib"]),
@@ -40,6 +43,7 @@ let package = Package(
         .testTarget(name: "InstrumentsTests", dependencies: ["Instruments"]),
         .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "FileSupportTests", dependencies: ["FileSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], resources: [.copy("Fixtures")]),
     ]
 )
