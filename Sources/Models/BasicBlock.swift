@@ -61,10 +61,13 @@ public final class BasicBlock: ResidualBlock {
                                               shortcutName: "downsample")
     }
 
+    /// The branch's layers: conv1 (strided), bn1, conv2, bn2.
     public let conv1: Conv2d, bn1: BatchNorm, conv2: Conv2d, bn2: BatchNorm
     /// A layer on the shortcut (zero-pad, projection, 1×1 conv, dropout), nil for identity.
     public let shortcut: Layer?
+    /// Where BatchNorm and ReLU sit relative to the addition.
     public let placement: ActivationPlacement
+    /// How the layers were made and what the shortcut is called.
     public let style: Style
 
     /// - Parameters:

@@ -1,9 +1,5 @@
+import Foundation
 import Testing
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 @testable import Models
 @testable import Tape
 import NN
@@ -46,26 +42,13 @@ struct ModelSizeTests {
     /// The README's model table states every row's parameter count (as 1,234,567).
     @Test func theReadmeStatesEveryCount() throws {
         let root = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false).dropLast(3).joined(separator: "/")
-        let text = try #require(readText(root + "/README.md"), "cannot read \(root)/README.md")
+        let text = try String(contentsOfFile: root + "/README.md", encoding: .utf8)
         let models = try #require(text.components(separatedBy: "\n## Models\n").dropFirst().first?.components(separatedBy: "\n## ").first)
         for entry in ModelRegistry.entries {
             let grouped = String(entry.parameterCount).reversed().enumerated()
                 .map { $0.offset > 0 && $0.offset % 3 == 0 ? ",\($0.element)" : "\($0.element)" }.joined()
             #expect(models.contains(String(grouped.reversed())), "README's model table lacks \(entry.name)'s \(entry.parameterCount)")
         }
-    }
-
-    private func readText(_ path: String) -> String? {
-        guard let file = fopen(path, "r") else { return nil }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, file)
-            if count == 0 { break }
-            bytes += buffer[0..<count]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     @Test func plainTwinsAndHighwayNetsHaveComparableSizes() throws {

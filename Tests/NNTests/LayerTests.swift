@@ -95,6 +95,16 @@ struct LayerBehaviourTests {
         #expect(append.scalars == [1, 5, 0, 0, 0, 0])
     }
 
+    @Test func batchNormsAreTypesWithPyTorchNames() {
+        let layers: [BatchNorm] = [BatchNorm2d(3), BatchNorm1d(3)]
+        #expect(layers.map { "\(type(of: $0))" } == ["BatchNorm2d", "BatchNorm1d"])
+        for layer in layers {
+            #expect(layer.namedParameters.map(\.0) == ["weight", "bias"])
+            #expect(layer.namedBuffers.map(\.0) == ["running_mean", "running_var", "num_batches_tracked"])
+        }
+        #expect(BatchNorm2d(3, affine: false).namedParameters.isEmpty)
+    }
+
     @Test func mergesCombineBranchAndShortcutAsDocumented() {
         let branch = Variable(Tensor([2])), shortcut = Variable(Tensor([10])), gate = Variable(Tensor([0.25]))
         #expect(merge(.sum, branch: branch, shortcut: shortcut, gate: nil).scalars == [12])
