@@ -51,12 +51,17 @@ public func meanAndSampleStandardDeviation(_ values: [Double]) -> (mean: Double,
 /// mean and their sample standard deviation, from `meanAndSampleStandardDeviation(_:)` (both 0
 /// when there are no values, the standard deviation 0 for a single value).
 public struct SampleSummary: Sendable, Equatable {
+    /// The measurements, in the order they were taken.
     public var values: [Double]
 
+    /// A summary of `values`.
     public init(_ values: [Double]) { self.values = values }
 
+    /// The number of measurements.
     public var count: Int { values.count }
+    /// Σvᵢ/n (0 when empty).
     public var mean: Double { values.isEmpty ? 0 : meanAndSampleStandardDeviation(values).mean }
+    /// √(Σ(vᵢ − mean)²/(n − 1)) (0 for fewer than two values).
     public var standardDeviation: Double { values.isEmpty ? 0 : meanAndSampleStandardDeviation(values).standardDeviation }
 }
 
