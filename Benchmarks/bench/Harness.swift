@@ -141,6 +141,9 @@ private func padded(_ text: String, _ width: Int, right: Bool = true) -> String 
 /// Prints results as a table (stdout) or as JSON lines (stdout; notes then go to stderr).
 struct Report {
     let json: Bool
+    /// The C kernel set that ran (`ck_kernel_set`): "avx2-fma", "neon" or "portable". A line above
+    /// the table; a "kernels" field in every JSON object.
+    let kernelSet: String
 
     /// A line of context: stdout in table mode, stderr in JSON mode.
     func note(_ text: String) {
@@ -149,6 +152,7 @@ struct Report {
 
     func header() {
         guard !json else { return }
+        print("kernels: \(kernelSet)")
         print(padded("name", 34, right: false) + padded("threads", 8) + padded("median s", 12) + padded("min s", 12)
               + padded("GFLOP/s", 10) + padded("% peak", 8))
     }
@@ -158,7 +162,8 @@ struct Report {
         let fraction = result.gflops.flatMap { gflops in peak.map { gflops / $0 } }
         if json {
             func number(_ value: Double?) -> String { value.flatMap { $0.isFinite ? "\($0)" : nil } ?? "null" }
-            print("{\"name\": \(jsonString(result.measure.name)), \"threads\": \(result.measure.threads), \"median_s\": \(number(result.median)), "
+            print("{\"name\": \(jsonString(result.measure.name)), \"threads\": \(result.measure.threads), "
+                  + "\"kernels\": \(jsonString(kernelSet)), \"median_s\": \(number(result.median)), "
                   + "\"min_s\": \(number(result.min)), \"gflops\": \(number(result.gflops)), "
                   + "\"peak_fraction\": \(number(fraction))"
                   + (result.measure.items.map { ", \"\($0.unit)_per_second\": \(number(result.itemsPerSecond))" } ?? "") + "}")

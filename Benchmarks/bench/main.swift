@@ -68,12 +68,15 @@ func main() {
     let allThreads = Int(ck_num_threads())
     let threadCounts = options.threads.map { [$0] } ?? (allThreads > 1 ? [1, allThreads] : [1])
     let timing = options.quick ? Timing.quick : Timing.full
-    let report = Report(json: options.json)
+    let kernelSet = String(cString: ck_kernel_set())
+    let report = Report(json: options.json, kernelSet: kernelSet)
     func selected(_ measure: Measure) -> Bool { options.filter.map { measure.name.contains($0) } ?? true }
 
-    let peakKind = ck_has_avx2_fma() != 0
-        ? "AVX2+FMA ymm (256-bit; the width the kernels use, even if the CPU also has AVX-512)"
-        : "no AVX2+FMA on this CPU: portable 4-lane vector loop, so kernels are measured against that"
+    let peakKind = switch kernelSet {
+    case "avx2-fma": "AVX2+FMA ymm (256-bit; the width the kernels use, even if the CPU also has AVX-512)"
+    case "neon": "NEON fmla on 128-bit registers, 24 independent chains"
+    default: "no AVX2+FMA or NEON: portable 4-lane vector loop, so kernels are measured against that"
+    }
     report.note("peak: \(peakKind); sgemm kernel: \(String(cString: ck_sgemm_kernel_name())); CPUs: \(allThreads)")
     report.note("GFLOP/s from the median time; % peak against fma-peak's best repetition at the same thread count in this run")
     report.header()
@@ -102,7 +105,8 @@ func main() {
         ck_set_num_threads(Int32(allThreads))
         let bytes = peakResidentMemory(batch: batch, steps: options.quick ? 1 : 3, checkpointed: checkpointed)
         if options.json {
-            print("{\"name\": \(jsonString(name)), \"threads\": \(allThreads), \"peak_rss_bytes\": \(bytes)}")
+            print("{\"name\": \(jsonString(name)), \"threads\": \(allThreads), \"kernels\": \(jsonString(kernelSet)), "
+                  + "\"peak_rss_bytes\": \(bytes)}")
         } else {
             print(name + ": " + fixed(Double(bytes) / 1_048_576, 1) + " MiB (peak resident set of the process during training"
                   + (checkpointed ? ", blocks recomputed in the backward pass)" : ")"))

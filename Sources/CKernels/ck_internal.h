@@ -3,6 +3,11 @@
 // Declarations shared between the C files of CKernels; not part of the public API.
 #include <stdint.h>
 
+// The kernel sets (ck_kernel_set names them); ck_native_kernels() is the one this CPU runs,
+// resolved once.
+typedef enum { CK_KERNELS_PORTABLE, CK_KERNELS_AVX2_FMA, CK_KERNELS_NEON } ck_kernels;
+ck_kernels ck_native_kernels(void);
+
 // GEMM register tile: the micro-kernel computes an MR×NR block of C.
 enum { CK_MR = 6, CK_NR = 16 };
 
@@ -37,6 +42,16 @@ void ck_microkernel4_avx2(int64_t k, const float *a, const float *b, int64_t ldb
                           const float *pf, int64_t pf_stride, int64_t pf_count);
 void ck_pack_a_avx2(int64_t mc, int64_t kc, const float *A, int64_t rs, int64_t cs, float *dst);
 void ck_pack_b_avx2(int64_t nc, int64_t kc, const float *B, int64_t rs, int64_t cs, float *dst);
+
+// The NEON versions (aarch64 only; kernels_neon.c): the same contracts and packed layouts.
+void ck_microkernel_neon(int64_t k, const float *a, const float *b, int64_t ldb, float *c, int64_t ldc,
+                         int64_t mr, float alpha, float beta,
+                         const float *pf, int64_t pf_stride, int64_t pf_count);
+void ck_microkernel4_neon(int64_t k, const float *a, const float *b, int64_t ldb, float *c, int64_t ldc,
+                          int64_t mr, float alpha, float beta,
+                          const float *pf, int64_t pf_stride, int64_t pf_count);
+void ck_pack_a_neon(int64_t mc, int64_t kc, const float *A, int64_t rs, int64_t cs, float *dst);
+void ck_pack_b_neon(int64_t nc, int64_t kc, const float *B, int64_t rs, int64_t cs, float *dst);
 
 // The portable C versions.
 void ck_microkernel_portable(int64_t k, const float *a, const float *b, int64_t ldb, float *c, int64_t ldc,

@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-// Register tile of the forward kernel: 4 output channels × 24 pixels (3 ymm registers each).
+// Register tile of the forward kernel: 4 output channels × 24 pixels (3 ymm registers each with
+// AVX2, 6 q registers with NEON).
 enum { TILE_ROWS = 4, TILE_PIXELS = 24, LANES = 8 };
 
 // out[r·ldo + j] = Σ_{s < steps} w[s·4 + r] · x[offsets[s] + j] for r < 4, j < 24.
@@ -171,22 +172,119 @@ static void correlate_avx2(int64_t vectors, const float *dy, int64_t ldd, const 
 }
 #endif
 
+#if defined(__aarch64__)
+#include <arm_neon.h>
+// NEON intrinsics (every aarch64 CPU has them). Accumulators are named variables, so they stay
+// in v registers: 24 of the 32 in both kernels.
+
+// Output row R, pixels 4i .. 4i+3 in oR{i}; one step adds weight w[s·4 + R] (lane R of wv) times
+// the six 4-pixel vectors x0..x5 of the run at x + offsets[s].
+#define GATHER_ROW(R) \
+    o##R##0 = vfmaq_laneq_f32(o##R##0, x0, wv, R); \
+    o##R##1 = vfmaq_laneq_f32(o##R##1, x1, wv, R); \
+    o##R##2 = vfmaq_laneq_f32(o##R##2, x2, wv, R); \
+    o##R##3 = vfmaq_laneq_f32(o##R##3, x3, wv, R); \
+    o##R##4 = vfmaq_laneq_f32(o##R##4, x4, wv, R); \
+    o##R##5 = vfmaq_laneq_f32(o##R##5, x5, wv, R);
+#define GATHER_ZERO(R) float32x4_t o##R##0 = zero, o##R##1 = zero, o##R##2 = zero, o##R##3 = zero, \
+                                   o##R##4 = zero, o##R##5 = zero;
+#define GATHER_STORE(R) \
+    vst1q_f32(out + R * ldo, o##R##0); \
+    vst1q_f32(out + R * ldo + 4, o##R##1); \
+    vst1q_f32(out + R * ldo + 8, o##R##2); \
+    vst1q_f32(out + R * ldo + 12, o##R##3); \
+    vst1q_f32(out + R * ldo + 16, o##R##4); \
+    vst1q_f32(out + R * ldo + 20, o##R##5);
+
+static void gather_neon(int64_t steps, const float *x, const int64_t *offsets, const float *w, float *out,
+                        int64_t ldo) {
+    const float32x4_t zero = vdupq_n_f32(0.0f);
+    GATHER_ZERO(0) GATHER_ZERO(1) GATHER_ZERO(2) GATHER_ZERO(3)
+    for (int64_t s = 0; s < steps; s++) {
+        const float *run = x + offsets[s];
+        const float32x4_t x0 = vld1q_f32(run), x1 = vld1q_f32(run + 4), x2 = vld1q_f32(run + 8);
+        const float32x4_t x3 = vld1q_f32(run + 12), x4 = vld1q_f32(run + 16), x5 = vld1q_f32(run + 20);
+        const float32x4_t wv = vld1q_f32(w + s * TILE_ROWS);
+        GATHER_ROW(0) GATHER_ROW(1) GATHER_ROW(2) GATHER_ROW(3)
+    }
+    GATHER_STORE(0) GATHER_STORE(1) GATHER_STORE(2) GATHER_STORE(3)
+}
+
+#undef GATHER_ROW
+#undef GATHER_ZERO
+#undef GATHER_STORE
+
+// Lanes 0..3 of acc row (3R + T) live in aRT_0, lanes 4..7 in aRT_1. Half H of a vector step adds
+// dy[R·ldd + 8v + 4H + l] · x[offsets[T] + 8v + 4H + l] to aRT_H.
+#define CORRELATE_LOAD(R, T) \
+    float32x4_t a##R##T##_0 = vld1q_f32(acc + (3 * R + T) * LANES), a##R##T##_1 = vld1q_f32(acc + (3 * R + T) * LANES + 4);
+#define CORRELATE_ROW(R, H) \
+    d = vld1q_f32(dy + R * ldd + 4 * H); \
+    a##R##0_##H = vfmaq_f32(a##R##0_##H, d, t0); \
+    a##R##1_##H = vfmaq_f32(a##R##1_##H, d, t1); \
+    a##R##2_##H = vfmaq_f32(a##R##2_##H, d, t2);
+#define CORRELATE_HALF(H) \
+    t0 = vld1q_f32(x0 + 4 * H), t1 = vld1q_f32(x1 + 4 * H), t2 = vld1q_f32(x2 + 4 * H); \
+    CORRELATE_ROW(0, H) CORRELATE_ROW(1, H) CORRELATE_ROW(2, H) CORRELATE_ROW(3, H)
+#define CORRELATE_STORE(R, T) \
+    vst1q_f32(acc + (3 * R + T) * LANES, a##R##T##_0); \
+    vst1q_f32(acc + (3 * R + T) * LANES + 4, a##R##T##_1);
+
+static void correlate_neon(int64_t vectors, const float *dy, int64_t ldd, const float *x, const int64_t *offsets,
+                           float *acc) {
+    const float *x0 = x + offsets[0], *x1 = x + offsets[1], *x2 = x + offsets[2];
+    CORRELATE_LOAD(0, 0) CORRELATE_LOAD(0, 1) CORRELATE_LOAD(0, 2)
+    CORRELATE_LOAD(1, 0) CORRELATE_LOAD(1, 1) CORRELATE_LOAD(1, 2)
+    CORRELATE_LOAD(2, 0) CORRELATE_LOAD(2, 1) CORRELATE_LOAD(2, 2)
+    CORRELATE_LOAD(3, 0) CORRELATE_LOAD(3, 1) CORRELATE_LOAD(3, 2)
+    for (int64_t v = 0; v < vectors; v++, dy += LANES, x0 += LANES, x1 += LANES, x2 += LANES) {
+        float32x4_t t0, t1, t2, d;
+        CORRELATE_HALF(0)
+        // A compiler barrier: without it both halves' loads are hoisted together, 24 accumulators
+        // plus 8 loaded vectors need all 32 registers, and the loop spills.
+        __asm__ volatile("" ::: "memory");
+        CORRELATE_HALF(1)
+    }
+    CORRELATE_STORE(0, 0) CORRELATE_STORE(0, 1) CORRELATE_STORE(0, 2)
+    CORRELATE_STORE(1, 0) CORRELATE_STORE(1, 1) CORRELATE_STORE(1, 2)
+    CORRELATE_STORE(2, 0) CORRELATE_STORE(2, 1) CORRELATE_STORE(2, 2)
+    CORRELATE_STORE(3, 0) CORRELATE_STORE(3, 1) CORRELATE_STORE(3, 2)
+}
+
+#undef CORRELATE_LOAD
+#undef CORRELATE_ROW
+#undef CORRELATE_HALF
+#undef CORRELATE_STORE
+#endif
+
 static _Thread_local int portable_requested;
 
 void ck_conv2d_use_portable_kernels_on_this_thread(int enable) { portable_requested = enable; }
 
 static gather_kernel native_gather(void) {
+    if (portable_requested) return gather_portable;
+    switch (ck_native_kernels()) {
 #if defined(__x86_64__)
-    if (ck_has_avx2_fma() && !portable_requested) return gather_avx2;
+    case CK_KERNELS_AVX2_FMA: return gather_avx2;
 #endif
-    return gather_portable;
+#if defined(__aarch64__)
+    case CK_KERNELS_NEON: return gather_neon;
+#endif
+    default: return gather_portable;
+    }
 }
 
 static correlate_kernel native_correlate(void) {
+    if (portable_requested) return correlate_portable;
+    switch (ck_native_kernels()) {
 #if defined(__x86_64__)
-    if (ck_has_avx2_fma() && !portable_requested) return correlate_avx2;
+    case CK_KERNELS_AVX2_FMA: return correlate_avx2;
 #endif
-    return correlate_portable;
+#if defined(__aarch64__)
+    case CK_KERNELS_NEON: return correlate_neon;
+#endif
+    default: return correlate_portable;
+    }
 }
 
 // MARK: - Shifted copies

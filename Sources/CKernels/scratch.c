@@ -1,5 +1,6 @@
 // Per-thread scratch buffers for the kernels: kept between calls, grown on demand, 64-byte
 // aligned, freed when the thread exits.
+#define _POSIX_C_SOURCE 200112L  // posix_memalign, also under a strict -std=c11
 #include "ck_internal.h"
 #include <pthread.h>
 #include <stdio.h>
@@ -38,9 +39,13 @@ float *ck_thread_buffer(ck_buffer_slot slot, int64_t count) {
     }
     if (b->capacity[slot] < count) {
         free(b->data[slot]);
-        b->data[slot] = aligned_alloc(64, (size_t)((count * (int64_t)sizeof(float) + 63) / 64 * 64));
-        b->capacity[slot] = b->data[slot] ? count : 0;
-        if (!b->data[slot]) {
+        // posix_memalign rather than C11 aligned_alloc: it exists on every macOS version, while
+        // aligned_alloc needs macOS 10.15 (older deployment targets warn, and fail at run time).
+        void *data = NULL;
+        if (posix_memalign(&data, 64, (size_t)((count * (int64_t)sizeof(float) + 63) / 64 * 64)) != 0) data = NULL;
+        b->data[slot] = data;
+        b->capacity[slot] = data ? count : 0;
+        if (!data) {
             fputs("CKernels: cannot allocate scratch buffers\n", stderr);
             abort();
         }

@@ -29,12 +29,21 @@ static const implementation portable_implementation = {
 static const implementation avx2_implementation = {
     ck_microkernel_avx2, ck_microkernel4_avx2, ck_pack_a_avx2, ck_pack_b_avx2, "avx2-fma-asm 6x16"};
 #endif
+#if defined(__aarch64__)
+static const implementation neon_implementation = {
+    ck_microkernel_neon, ck_microkernel4_neon, ck_pack_a_neon, ck_pack_b_neon, "neon-intrinsics 6x16"};
+#endif
 
 static const implementation *native_implementation(void) {
+    switch (ck_native_kernels()) {
 #if defined(__x86_64__)
-    if (ck_has_avx2_fma()) return &avx2_implementation;
+    case CK_KERNELS_AVX2_FMA: return &avx2_implementation;
 #endif
-    return &portable_implementation;
+#if defined(__aarch64__)
+    case CK_KERNELS_NEON: return &neon_implementation;
+#endif
+    default: return &portable_implementation;
+    }
 }
 
 const char *ck_sgemm_kernel_name(void) { return native_implementation()->name; }

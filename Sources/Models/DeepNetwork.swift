@@ -11,7 +11,7 @@ import Tape
 // (https://arxiv.org/abs/1712.05577) study these at initialisation. CReLU doubles the width of
 // the stream, and Looks-Linear initialisation makes a CReLU net start linear.
 
-public enum Nonlinearity: String, Sendable, CaseIterable {
+public enum Nonlinearity: String, Sendable, CaseIterable, Codable {
     case relu, tanh, selu, crelu, linear
 
     func apply(_ x: Variable) -> Variable {
@@ -26,7 +26,7 @@ public enum Nonlinearity: String, Sendable, CaseIterable {
 }
 
 /// The normalisation after each hidden linear map.
-public enum FeatureNormalization: String, Sendable, CaseIterable { case none, batch, layer }
+public enum FeatureNormalization: String, Sendable, CaseIterable, Codable { case none, batch, layer }
 
 public struct DeepNetworkConfiguration: Sendable {
     public var inputs: Int, outputs: Int

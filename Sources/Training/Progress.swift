@@ -68,6 +68,12 @@ public func format(_ value: Float, _ decimals: Int) -> String {
     return (value < 0 && scaled != 0 ? "-" : "") + "\(whole)" + (decimals > 0 ? "." + String(repeating: "0", count: decimals - digits.count) + digits : "")
 }
 
+/// A count and its noun, singular for 1: "1 epoch", "3 epochs", "0 images"; `plural` for nouns
+/// that do not take an "s" ("1 batch", "2 batches").
+public func counted(_ count: Int, _ noun: String, plural: String? = nil) -> String {
+    "\(count) " + (count == 1 ? noun : plural ?? noun + "s")
+}
+
 /// "1h02m", "3m05s", "12s".
 public func duration(_ seconds: Double) -> String {
     guard seconds.isFinite, seconds >= 0 else { return "?" }

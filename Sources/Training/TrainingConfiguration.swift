@@ -1,10 +1,26 @@
 import Datasets
 import NN
 
-/// A problem with a training run's inputs: bad options, data or checkpoints.
-public struct TrainingError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+/// Why training cannot start or go on.
+public enum TrainingError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// A problem with a run's inputs: bad options, data or checkpoints; the message names it.
+    case invalid(String)
+    /// The loss (or a gradient or an updated weight) of step `step` (from 1) of epoch `epoch`
+    /// (from 1) was NaN or infinite. The step's update was not kept in any checkpoint: the
+    /// trainer refuses to step or checkpoint again.
+    case diverged(epoch: Int, step: Int, loss: Float)
+
+    /// A problem with a run's inputs.
+    public init(_ description: String) { self = .invalid(description) }
+
+    public var description: String {
+        switch self {
+        case .invalid(let message): message
+        case .diverged(let epoch, let step, let loss):
+            "training diverged at epoch \(epoch), step \(step): "
+                + (loss.isFinite ? "the gradients or updated weights are not finite (loss \(loss))" : "the loss is \(loss)")
+        }
+    }
 }
 
 /// The data sets `lab train` knows.
@@ -17,6 +33,16 @@ public enum DatasetName: String, Sendable, CaseIterable {
         case .fashionMNIST: .fashionMNIST
         case .cifar10: .cifar10
         case .cifar100: .cifar100
+        }
+    }
+
+    /// The folder of the data directory that holds its files.
+    public var folder: String {
+        switch self {
+        case .mnist: "mnist"
+        case .fashionMNIST: "fashion-mnist"
+        case .cifar10: "cifar-10-batches-bin"
+        case .cifar100: "cifar-100-binary"
         }
     }
 
@@ -66,7 +92,8 @@ public enum ScheduleKind: Sendable, Equatable {
     }
 }
 
-/// Everything that determines a training run; stored in checkpoints so `--resume` needs nothing else.
+/// A `lab train` run: a registry model, a known data set and the training options; stored in
+/// checkpoints so `--resume` needs nothing else.
 public struct TrainingConfiguration: Sendable, Equatable {
     public var model: String
     public var dataset: DatasetName
@@ -75,7 +102,11 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var learningRate: Float = 0.1
     public var momentum: Float = 0.9
     public var weightDecay: Float = 0
+    /// Nesterov momentum (`--nesterov`).
+    public var nesterov = false
     public var schedule = ScheduleKind.constant
+    /// He et al.'s warm-up (a low rate until the running training error is below a threshold); nil for none.
+    public var warmup: Warmup?
     public var seed: UInt64 = 0
     /// Use only the first n training / test images (quick runs); nil for all.
     public var trainLimit: Int?
@@ -98,6 +129,16 @@ public struct TrainingConfiguration: Sendable, Equatable {
         if weightDecay < 0 { throw TrainingError("--weight-decay must be non-negative, got \(weightDecay)") }
         if let trainLimit, trainLimit < 1 { throw TrainingError("--limit must be at least 1, got \(trainLimit)") }
         if let testLimit, testLimit < 1 { throw TrainingError("--test-limit must be at least 1, got \(testLimit)") }
+        if nesterov && momentum == 0 { throw TrainingError("--nesterov needs a positive --momentum") }
+        do { try warmup?.validate() } catch { throw TrainingError("--warmup: \(error)") }
+    }
+
+    /// The general trainer's options for this run: the data set's normalisation, pad-crop-flip
+    /// augmentation when `augment`, prefetching on.
+    public var options: TrainingOptions {
+        TrainingOptions(epochs: epochs, batchSize: batchSize, learningRate: learningRate, momentum: momentum,
+                        weightDecay: weightDecay, nesterov: nesterov, schedule: schedule, warmup: warmup, seed: seed,
+                        augmentation: augment ? .padCropFlip : .none, normalization: dataset.normalization, prefetch: true)
     }
 
     /// The configuration as checkpoint metadata.
@@ -110,6 +151,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
         ]
         if let trainLimit { result["config.train_limit"] = "\(trainLimit)" }
         if let testLimit { result["config.test_limit"] = "\(testLimit)" }
+        if nesterov { result["config.nesterov"] = "true" }
+        if let warmup { result["config.warmup"] = warmup.text }
         return result
     }
 
@@ -135,5 +178,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
         augment = try value("augment") == "true"
         trainLimit = metadata["config.train_limit"].flatMap { Int($0) }
         testLimit = metadata["config.test_limit"].flatMap { Int($0) }
+        nesterov = metadata["config.nesterov"] == "true"
+        warmup = try metadata["config.warmup"].map { try Warmup(parsing: $0) }
     }
 }

@@ -1,3 +1,4 @@
+import Experiments
 import Datasets
 import Instruments
 import Models
@@ -136,7 +137,7 @@ private func runEnsembles(_ options: ExperimentOptions) throws {
                       + "\(duration(writer.clock.elapsed)) so far")
         }
     }
-    let runtime = writer.clock.runtimeSentence(quick: options.quick)
+    let runtime = writer.clock.runtimeSentence()
 
     // Lesion plots: each block deleted, k random blocks deleted (means over seeds).
     var lesions = Figure(rows: 1, columns: 2, title: "Lesions of trained networks (\(setup.testImages) test images)",

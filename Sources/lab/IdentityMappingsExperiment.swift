@@ -1,3 +1,4 @@
+import Experiments
 import Models
 import NN
 import Plot
@@ -99,7 +100,7 @@ private func runIdentityMappings(_ options: ExperimentOptions) throws {
                       + "\(formatted(100 * testError, 2))%, \(duration(writer.clock.elapsed)) so far")
         }
     }
-    let runtime = writer.clock.runtimeSentence(quick: options.quick)
+    let runtime = writer.clock.runtimeSentence()
 
     // Training curves, one panel per table.
     let bins = options.quick ? 5 : 20

@@ -2,6 +2,7 @@ import Models
 import NN
 import SafeTensors
 import Tape
+import Training
 
 /// `lab models`: every model name with its input shape, classes and parameter count.
 func listModels() {
@@ -93,7 +94,7 @@ func gradients(_ arguments: Arguments) throws {
         tensors["grad." + name] = try SafeTensor(floats: gradient.scalars, shape: gradient.shape)
     }
     try SafeTensorsFile(tensors: tensors).write(to: outputPath)
-    print("loss \(loss.scalar); wrote \(tensors.count) tensors to \(outputPath)")
+    print("loss \(loss.scalar); wrote \(counted(tensors.count, "tensor")) to \(outputPath)")
 }
 
 extension String {

@@ -1,3 +1,4 @@
+import Experiments
 import Instruments
 import Models
 import NN
@@ -108,12 +109,4 @@ private func runShattering(_ options: ExperimentOptions) throws {
                 + "\(formatted(final["plain ReLU + BN"]!)) vs \(formatted(final["ResNet ReLU + BN"]!))). Looks-Linear keeps the "
                 + "gradient correlated: \(looksLinearHolds ? "yes" : "no") (\(formatted(final["plain CReLU, Looks-Linear"]!))).")
     try writer.finish()
-}
-
-extension Figure {
-    /// A figure with one chart.
-    init(single chart: Chart) {
-        self.init(rows: 1, columns: 1, title: "", panelWidth: chart.width, panelHeight: chart.height)
-        self[0, 0] = chart
-    }
 }

@@ -1,3 +1,4 @@
+import Experiments
 import Datasets
 import NN
 import Tape

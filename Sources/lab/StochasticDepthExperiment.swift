@@ -1,3 +1,4 @@
+import Experiments
 import Instruments
 import Models
 import NN
@@ -94,7 +95,7 @@ private func runStochasticDepth(_ options: ExperimentOptions) throws {
                       + "\(duration(writer.clock.elapsed)) so far")
         }
     }
-    let runtime = writer.clock.runtimeSentence(quick: options.quick)
+    let runtime = writer.clock.runtimeSentence()
 
     var figure = Figure(rows: 1, columns: 2, title: "Seed ResNet (\(setup.blocks) blocks) on \(data.train.count) MNIST images, "
                         + "constant vs stochastic depth", panelWidth: 480, panelHeight: 340)

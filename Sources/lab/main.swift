@@ -13,9 +13,10 @@ commands:
   predict --model M --weights W.safetensors --input X.safetensors --output Y.safetensors [--train-mode]
   grad    --model M --weights W.safetensors --input X.safetensors --output G.safetensors
   train   --model M --dataset D --out RUN_DIR [--epochs N --batch-size N --lr X --momentum X
-          --weight-decay X --schedule constant|cosine|multistep:E1,E2 --seed N --threads N
-          --limit N --test-limit N --no-augment --data DIR]
-  train   --resume RUN_DIR [--data DIR]
+          --weight-decay X --nesterov --schedule constant|cosine|multistep:E1,E2
+          --warmup LR:ERROR[:WINDOW] --seed N --threads N --limit N --test-limit N --no-augment --data DIR
+          --stop-at-step N]
+  train   --resume RUN_DIR [--data DIR --threads N --stop-at-step N]   (data: remembered from the run)
   eval    --model M --weights W.safetensors --dataset D [--limit N --data DIR]
 
   experiment list | NAME [--quick] [--out DIR] [--seeds N] [--data DIR]
@@ -42,8 +43,9 @@ func run(_ command: String, _ rest: [String]) throws {
         try gradients(Arguments(rest, valueOptions: ["model", "weights", "input", "output"], flagOptions: []))
     case "train":
         try trainCommand(Arguments(rest, valueOptions: ["model", "dataset", "out", "resume", "epochs", "batch-size", "lr", "momentum",
-                                                        "weight-decay", "schedule", "seed", "threads", "limit", "test-limit", "data"],
-                                   flagOptions: ["no-augment"]))
+                                                        "weight-decay", "schedule", "warmup", "seed", "threads", "limit", "test-limit",
+                                                        "data", "stop-at-step"],
+                                   flagOptions: ["no-augment", "nesterov"]))
     case "eval":
         try evalCommand(Arguments(rest, valueOptions: ["model", "weights", "dataset", "limit", "data"], flagOptions: []))
     case "experiment":

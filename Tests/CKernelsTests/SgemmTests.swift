@@ -68,8 +68,15 @@ func portable(layout: Layout) {
     #expect(GemmCase(m: 3, n: 4, k: 0, beta: 0).firstError(ck_sgemm_portable) == nil)
 }
 
-@Test("the kernel name says which micro-kernel runs")
+@Test("the kernel set and the sgemm kernel name say which kernels run")
 func kernelName() {
-    let name = String(cString: ck_sgemm_kernel_name())
-    #expect(name == (ck_has_avx2_fma() != 0 ? "avx2-fma-asm 6x16" : "portable-c 6x16"))
+    let set = String(cString: ck_kernel_set()), name = String(cString: ck_sgemm_kernel_name())
+    #if arch(arm64)
+    #expect(set == "neon" && name == "neon-intrinsics 6x16")
+    #elseif arch(x86_64)
+    let avx2 = ck_has_avx2_fma() != 0
+    #expect(set == (avx2 ? "avx2-fma" : "portable") && name == (avx2 ? "avx2-fma-asm 6x16" : "portable-c 6x16"))
+    #else
+    #expect(set == "portable" && name == "portable-c 6x16")
+    #endif
 }

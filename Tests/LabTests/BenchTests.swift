@@ -9,10 +9,12 @@ struct BenchSmokeTests {
         let result = try runBuiltExecutable("bench", ["--quick", "--json"])
         #expect(result.status == 0, "\(result.standardError)")
         var found: [String: Set<Int>] = [:]
+        var kernelSets: Set<String> = []
         for line in result.standardOutput.split(separator: "\n") {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
             let name = try #require(object["name"] as? String), threads = try #require(object["threads"] as? Int)
             found[name, default: []].insert(threads)
+            kernelSets.insert(try #require(object["kernels"] as? String, "\(line)"))
             if let bytes = object["peak_rss_bytes"] as? Int {
                 #expect(bytes > 10 << 20, "\(name): \(bytes) bytes")
                 continue
@@ -26,6 +28,8 @@ struct BenchSmokeTests {
                 #expect((object["gflops"] as? Double ?? 0) > 0, "\(line)")
             }
         }
+        // One kernel set for the whole run, named as ck_kernel_set names it.
+        #expect(kernelSets.count == 1 && kernelSets.isSubset(of: ["avx2-fma", "neon", "portable"]), "\(kernelSets)")
         let everywhere = ["fma-peak", "sgemm-256", "sgemm-512", "conv-fwd-seed-8x16x28x28", "conv-bwd-data-seed", "conv-bwd-weight-seed",
                           "conv-fwd-r20-s1-8x16x32x32", "conv-bwd-weight-r20-s3", "batchnorm-fwd-bwd-8x16x28x28",
                           "train-step-mnist-resnet-b8", "train-step-mnist-resnet-b8-checkpointed", "train-step-resnet20-b8",

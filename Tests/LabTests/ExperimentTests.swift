@@ -13,7 +13,7 @@ struct ExperimentTests {
             #expect(FileManager.default.fileExists(atPath: directory + "/" + file), "missing \(file)")
         }
         let report = try String(contentsOfFile: directory + "/\(name).md", encoding: .utf8)
-        #expect(report.contains("**Claim**") && report.contains("**Setup.**") && report.contains("**Verdict.**"))
+        #expect(report.contains("**Claim**") && report.contains("**Setup.**") && report.contains("**Verdict"))
         let csv = try String(contentsOfFile: directory + "/\(name).csv", encoding: .utf8)
         return csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
     }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Datasets
+import NN
 import SafeTensors
 import Tape
 import Testing
@@ -38,27 +39,27 @@ struct TrainingTests {
         let train = syntheticSet(count: 40, seed: 1), test = syntheticSet(count: 20, seed: 2)
         // 5 batches per epoch: 7 + 7 steps cross an epoch boundary on both sides of the resume.
         let straight = try Trainer(configuration(), train: train, test: test)
-        for _ in 0..<14 { while straight.step() == nil {} }
+        for _ in 0..<14 { while try straight.step() == nil {} }
         let first = try Trainer(configuration(), train: train, test: test)
-        for _ in 0..<7 { while first.step() == nil {} }
+        for _ in 0..<7 { while try first.step() == nil {} }
         let bytes = try first.checkpoint().serializedBytes()
         let resumed = try Trainer.resume(from: SafeTensorsFile(bytes: bytes), train: train, test: test)
         #expect(resumed.epoch == first.epoch && resumed.position == first.position && resumed.globalStep == 7)
-        for _ in 0..<7 { while resumed.step() == nil {} }
+        for _ in 0..<7 { while try resumed.step() == nil {} }
         for (a, b) in zip(straight.model.parameters, resumed.model.parameters) {
             #expect(a.value.scalars == b.value.scalars)
         }
         #expect(straight.optimizer.state.keys.sorted() == resumed.optimizer.state.keys.sorted())
         for (key, value) in straight.optimizer.state { #expect(resumed.optimizer.state[key]?.scalars == value.scalars, "\(key)") }
         // A run that is not resumed exactly would differ: one extra step changes the weights.
-        _ = resumed.step()
+        _ = try resumed.step()
         #expect(straight.model.parameters[0].value.scalars != resumed.model.parameters[0].value.scalars)
     }
 
     @Test func trainingLearnsAndEvaluates() throws {
         let trainer = try Trainer(configuration(), train: syntheticSet(count: 80, seed: 3), test: syntheticSet(count: 40, seed: 4))
         let before = trainer.evaluate(trainer.test)
-        while !trainer.isFinished { _ = trainer.step() }
+        while !trainer.isFinished { _ = try trainer.step() }
         let after = trainer.evaluate(trainer.test)
         #expect(after.loss < before.loss && after.accuracy > 0.8, "\(before) → \(after)")
     }
@@ -72,9 +73,9 @@ struct TrainingTests {
             var configuration = configuration()
             configuration.epochs = 100_000
             guard let trainer = try? Trainer(configuration, train: syntheticSet(count: 64, seed: 5), test: syntheticSet(count: 8, seed: 6)) else { exit(2) }
-            for _ in 0..<100 { _ = trainer.step() }
+            for _ in 0..<100 { _ = try? trainer.step() }
             let start = residentBytes()
-            for _ in 0..<steps { _ = trainer.step() }
+            for _ in 0..<steps { _ = try? trainer.step() }
             let growth = residentBytes() - start
             if growth > 4 << 20 {
                 print("resident memory grew by \(growth / 1024) KiB over \(steps) steps")
@@ -87,6 +88,9 @@ struct TrainingTests {
         var original = configuration()
         original.schedule = .multiStep([2, 5])
         original.trainLimit = 100
+        #expect(try TrainingConfiguration(metadata: original.metadata) == original)
+        original.nesterov = true
+        original.warmup = Warmup(learningRate: 0.01, untilErrorBelow: 0.8, window: 30)
         #expect(try TrainingConfiguration(metadata: original.metadata) == original)
         #expect(throws: TrainingError.self) { try ScheduleKind(parsing: "multistep:0") }
         #expect(throws: TrainingError.self) { try ScheduleKind(parsing: "linear") }
@@ -145,4 +149,13 @@ func fixedDecimalFormatting() {
     #expect(format(-Float.greatestFiniteMagnitude, 1) == "\(-Float.greatestFiniteMagnitude)")
     #expect(format(.nan, 2) == "nan")
     #expect(format(.infinity, 2) == "inf")
+}
+
+@Test("counts read as English: singular for exactly 1")
+func countedNouns() {
+    #expect(counted(1, "epoch") == "1 epoch")
+    #expect(counted(0, "epoch") == "0 epochs")
+    #expect(counted(3, "step") == "3 steps")
+    #expect(counted(1, "class", plural: "classes") == "1 class")
+    #expect(counted(2, "class", plural: "classes") == "2 classes")
 }

@@ -2,9 +2,14 @@
 #define CKERNELS_H
 #include <stdint.h>
 
-// Hot loops for Tape, in C. On x86_64 the GEMM micro-kernel and the peak loop are AVX2+FMA
-// inline assembly, chosen at run time when the CPU supports it, with a portable C fallback;
-// no compiler flags are needed. All functions are safe to call from several threads at once.
+// Hot loops for Tape, in C. The GEMM micro-kernel and the direct 3×3 convolution's tiles come
+// in three kernel sets, chosen once at run time (`ck_kernel_set`): AVX2+FMA inline assembly on
+// x86_64 CPUs that have it, NEON intrinsics on every aarch64 CPU, and portable C everywhere
+// else; no compiler flags are needed. All functions are safe to call from several threads at once.
+
+/// The kernel set the GEMM micro-kernel and the direct 3×3 convolution use on this machine, as a
+/// static string: "avx2-fma" (x86_64 with AVX2 and FMA), "neon" (aarch64) or "portable" (plain C).
+const char *ck_kernel_set(void);
 
 // MARK: - Matrix product
 
@@ -31,7 +36,7 @@ void ck_sgemm_portable(int64_t M, int64_t N, int64_t K, float alpha,
                        float beta, float *C, int64_t ldc);
 
 /// A static, human-readable name of the micro-kernel `ck_sgemm` uses on this CPU:
-/// "avx2-fma-asm 6x16" or "portable-c 6x16".
+/// "avx2-fma-asm 6x16", "neon-intrinsics 6x16" or "portable-c 6x16".
 const char *ck_sgemm_kernel_name(void);
 
 // MARK: - Thread pool
@@ -61,8 +66,10 @@ int ck_has_avx2_fma(void);
 /// and returns the number of floating-point operations performed (2 per lane per multiply-add).
 /// With AVX2+FMA: 12 independent ymm accumulators, one vfmadd231ps each per iteration
 /// (192 flops per iteration), i.e. the 256-bit FMA peak the kernels are measured against, even
-/// on CPUs that also have AVX-512. Otherwise: 8 independent 4-lane vector multiply-add chains in
-/// portable C (64 flops per iteration); `ck_has_avx2_fma` tells which one ran.
+/// on CPUs that also have AVX-512. On aarch64: 24 independent 128-bit accumulators, one NEON fmla
+/// each per iteration (192 flops per iteration; enough chains for four FMA pipes). Otherwise: 8
+/// independent 4-lane vector multiply-add chains in portable C (64 flops per iteration).
+/// `ck_kernel_set` tells which one ran.
 double ck_fma_loop(int64_t iterations);
 
 #include "CKernelsConvolution.h"
