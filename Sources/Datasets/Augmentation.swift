@@ -1,4 +1,4 @@
-import Tape
+import SeededRandom
 
 /// Random training-time changes to each image of a batch, drawn from the loader's seeded
 /// generator. They apply to the [0, 1] pixels, before normalisation.

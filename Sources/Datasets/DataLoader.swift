@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
-import Tape
+import SeededRandom
 
 /// One mini-batch: a copy of some images of an image set, augmented and normalised.
 public struct Batch: Sendable, Equatable {

@@ -33,20 +33,36 @@ public struct TensorStatistics: Sendable, Equatable {
     }
 }
 
+/// The mean and the sample standard deviation (Bessel's correction, n − 1) of repeated
+/// measurements, such as one result per seed:
+///
+///     mean = Σvᵢ/n,   s = √(Σ(vᵢ − mean)²/(n − 1))
+///
+/// One value has s = 0; no values give NaN for both (there is nothing to summarise).
+public func meanAndSampleStandardDeviation(_ values: [Double]) -> (mean: Double, standardDeviation: Double) {
+    guard !values.isEmpty else { return (.nan, .nan) }
+    let mean = values.reduce(0, +) / Double(values.count)
+    guard values.count > 1 else { return (mean, 0) }
+    let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
+    return (mean, variance.squareRoot())
+}
+
 /// A quantity measured on repeated random draws (sampled subsets, lesions): the values, their
-/// mean and their sample standard deviation √(Σ(vᵢ − mean)²/(n − 1)) (0 for a single value).
+/// mean and their sample standard deviation, from `meanAndSampleStandardDeviation(_:)` (both 0
+/// when there are no values, the standard deviation 0 for a single value).
 public struct SampleSummary: Sendable, Equatable {
+    /// The measurements, in the order they were taken.
     public var values: [Double]
 
+    /// A summary of `values`.
     public init(_ values: [Double]) { self.values = values }
 
+    /// The number of measurements.
     public var count: Int { values.count }
-    public var mean: Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
-    public var standardDeviation: Double {
-        guard values.count > 1 else { return 0 }
-        let m = mean
-        return (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)).squareRoot()
-    }
+    /// Σvᵢ/n (0 when empty).
+    public var mean: Double { values.isEmpty ? 0 : meanAndSampleStandardDeviation(values).mean }
+    /// √(Σ(vᵢ − mean)²/(n − 1)) (0 for fewer than two values).
+    public var standardDeviation: Double { values.isEmpty ? 0 : meanAndSampleStandardDeviation(values).standardDeviation }
 }
 
 /// The Euclidean norm of a tensor's elements, in Double.

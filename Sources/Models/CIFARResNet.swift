@@ -7,94 +7,11 @@ import Tape
 //   projection,  eq. (2):  y = relu(F(x) + W_s·x) where the shape changes (option B) or always (C)
 //   stem conv 3×3 → 16, three stages of n blocks at 16/32/64 channels (stride 2 entering stages 2
 //   and 3), global average pool, fc 64 → 10; option A shortcuts (zero channels) by default.
-// Activation placements of He et al., "Identity Mappings in Deep Residual Networks", ECCV 2016
-// (https://arxiv.org/abs/1603.05027), figure 4 (a)–(e); (e) full pre-activation, eq. (3):
-//   y = x + conv2(relu(bn2(conv1(relu(bn1(x)))))).
+// Blocks: `BasicBlock` with `.cifar` style, in any activation placement of He et al., "Identity
+// Mappings in Deep Residual Networks", ECCV 2016 (https://arxiv.org/abs/1603.05027), figure 4.
 // Names as torchvision / the widely used PyTorch CIFAR ResNet: conv1, bn1, layer{1,2,3}.{i}.
 // conv1|bn1|conv2|bn2, downsample.0|1 for projections, fc; pre-activation: bn (final) and
 // `shortcut` for the projection.
-
-/// Where BatchNorm and ReLU sit relative to the addition (He et al. 2016, figure 4).
-public enum ActivationPlacement: String, Sendable, CaseIterable {
-    /// (a) y = relu(x + bn2(conv2(relu(bn1(conv1 x)))))
-    case original
-    /// (b) y = relu(bn2(x + conv2(relu(bn1(conv1 x)))))
-    case batchNormAfterAddition
-    /// (c) y = x + relu(bn2(conv2(relu(bn1(conv1 x)))))
-    case reluBeforeAddition
-    /// (d) y = x + bn2(conv2(relu(bn1(conv1(relu x)))))
-    case reluOnlyPreActivation
-    /// (e) y = x + conv2(relu(bn2(conv1(relu(bn1 x))))); where the shape changes relu(bn1 x)
-    /// feeds both the branch and the projection shortcut (the authors' resnet-pre-act.lua).
-    case fullPreActivation
-}
-
-/// The two-convolution block of CIFAR ResNets, in any activation placement.
-public final class BasicBlock: ResidualBlock {
-    public let conv1: Conv2d, bn1: BatchNorm, conv2: Conv2d, bn2: BatchNorm
-    public let shortcut: Layer?
-    public let placement: ActivationPlacement
-
-    public init(inputs: Int, outputs: Int, stride: Int, shortcut kind: ShortcutKind = .zeroPad(.split),
-                merge: ResidualMerge = .sum, placement: ActivationPlacement = .original, residual: Bool = true,
-                using random: inout SplitMix64) {
-        conv1 = Conv2d(inputs, outputs, kernelSize: 3, stride: Pair(stride, stride), padding: 1, bias: false,
-                       weightInitializer: .kaimingNormal(), using: &random)
-        conv2 = Conv2d(outputs, outputs, kernelSize: 3, padding: 1, bias: false, weightInitializer: .kaimingNormal(), using: &random)
-        bn1 = BatchNorm2d(placement == .fullPreActivation ? inputs : outputs)
-        bn2 = BatchNorm2d(outputs)
-        self.placement = placement
-        let useShortcut = residual && kind != .none
-        if useShortcut && placement == .fullPreActivation && kind == .projection {
-            // The pre-activation reference code projects with a bare strided 1×1 convolution.
-            shortcut = inputs != outputs || stride != 1
-                ? Conv2d(inputs, outputs, kernelSize: 1, stride: Pair(stride, stride), bias: false,
-                         weightInitializer: .kaimingNormal(), using: &random)
-                : nil
-        } else {
-            shortcut = useShortcut ? makeShortcut(kind, inputs: inputs, outputs: outputs, stride: stride, using: &random) : nil
-        }
-        let gate = useShortcut ? merge.makeGate(inputs: inputs, outputs: outputs, stride: stride, convolutional: true, using: &random) : nil
-        super.init(hasShortcut: useShortcut, merge: merge, gate: gate)
-    }
-
-    public override func forward(_ x: Variable, _ context: inout ForwardContext) -> Variable {
-        func skip(_ input: Variable, _ context: inout ForwardContext) -> Variable { shortcut.map { $0(input, &context) } ?? input }
-        switch placement {
-        case .original:
-            return combine(shortcut: skip(x, &context), gateInput: x, context: &context, post: { $0.relu() }) { c in
-                bn2(conv2(bn1(conv1(x, &c), &c).relu(), &c), &c)
-            }
-        case .batchNormAfterAddition:
-            let sum = combine(shortcut: skip(x, &context), gateInput: x, context: &context) { c in
-                conv2(bn1(conv1(x, &c), &c).relu(), &c)
-            }
-            return bn2(sum, &context).relu()
-        case .reluBeforeAddition:
-            return combine(shortcut: skip(x, &context), gateInput: x, context: &context) { c in
-                bn2(conv2(bn1(conv1(x, &c), &c).relu(), &c), &c).relu()
-            }
-        case .reluOnlyPreActivation:
-            return combine(shortcut: skip(x, &context), gateInput: x, context: &context) { c in
-                bn2(conv2(bn1(conv1(x.relu(), &c), &c).relu(), &c), &c)
-            }
-        case .fullPreActivation:
-            let activated = bn1(x, &context).relu()
-            let shared = shortcut != nil && !(shortcut is ZeroPadShortcut)
-            return combine(shortcut: skip(shared ? activated : x, &context), gateInput: x, context: &context) { c in
-                conv2(bn2(conv1(activated, &c), &c).relu(), &c)
-            }
-        }
-    }
-
-    public override var namedChildren: [(String, Layer)] {
-        let convs: [(String, Layer)] = placement == .fullPreActivation
-            ? [("bn1", bn1), ("conv1", conv1), ("bn2", bn2), ("conv2", conv2)]
-            : [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2)]
-        let shortcutName = placement == .fullPreActivation ? "shortcut" : "downsample"
-        return convs + (shortcut.map { [(shortcutName, $0)] } ?? []) + super.namedChildren
-    }
-}
 
 /// Configuration shared by the CIFAR-style residual networks.
 public struct CIFARConfiguration: Sendable {

@@ -73,7 +73,7 @@ public final class ImageNetResNet: Layer, ResidualNetwork {
                     return Bottleneck(inputs: inputs, width: width, stride: stride, shortcut: shortcut, using: &random)
                 }
                 defer { inputs = width }
-                return ImageNetBasicBlock(inputs: inputs, outputs: width, stride: stride, shortcut: shortcut, using: &random)
+                return BasicBlock(inputs: inputs, outputs: width, stride: stride, shortcut: shortcut, style: .torchvision, using: &random)
             })
         }
         fc = Linear(inputs, classes, using: &random)
@@ -91,30 +91,4 @@ public final class ImageNetResNet: Layer, ResidualNetwork {
     }
 
     public var residualBlocks: [ResidualBlock] { stages.flatMap { $0.layers.map { $0 as! ResidualBlock } } }
-}
-
-/// torchvision's `BasicBlock`: like the CIFAR block, with its initialisation and option-B shortcuts.
-public final class ImageNetBasicBlock: ResidualBlock {
-    public let conv1: Conv2d, bn1: BatchNorm, conv2: Conv2d, bn2: BatchNorm
-    public let downsample: Layer?
-
-    public init(inputs: Int, outputs: Int, stride: Int, shortcut kind: ShortcutKind = .projection, using random: inout SplitMix64) {
-        let initializer = Initializer.kaimingNormal(fanOut: true)
-        conv1 = Conv2d(inputs, outputs, kernelSize: 3, stride: Pair(stride, stride), padding: 1, bias: false, weightInitializer: initializer, using: &random)
-        bn1 = BatchNorm2d(outputs)
-        conv2 = Conv2d(outputs, outputs, kernelSize: 3, padding: 1, bias: false, weightInitializer: initializer, using: &random)
-        bn2 = BatchNorm2d(outputs)
-        downsample = makeShortcut(kind, inputs: inputs, outputs: outputs, stride: stride, using: &random)
-        super.init(hasShortcut: kind != .none)
-    }
-
-    public override func forward(_ x: Variable, _ context: inout ForwardContext) -> Variable {
-        combine(shortcut: downsample.map { $0(x, &context) } ?? x, gateInput: x, context: &context, post: { $0.relu() }) { c in
-            bn2(conv2(bn1(conv1(x, &c), &c).relu(), &c), &c)
-        }
-    }
-
-    public override var namedChildren: [(String, Layer)] {
-        [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2)] + (downsample.map { [("downsample", $0)] } ?? [])
-    }
 }

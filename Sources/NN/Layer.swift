@@ -9,10 +9,14 @@ public struct ForwardContext {
     public var mode: Mode
     public var random: SplitMix64
 
-    public init(mode: Mode, random: SplitMix64 = SplitMix64(seed: 0)) {
+    /// A context drawing from `random`.
+    public init(mode: Mode, random: SplitMix64) {
         self.mode = mode
         self.random = random
     }
+
+    /// A context drawing from the generator seeded with 0.
+    public init(mode: Mode) { self.init(mode: mode, random: SplitMix64(seed: 0)) }
 
     public static func training(seed: UInt64 = 0) -> ForwardContext { ForwardContext(mode: .training, random: SplitMix64(seed: seed)) }
     public static var evaluation: ForwardContext { ForwardContext(mode: .evaluation) }

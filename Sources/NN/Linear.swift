@@ -22,28 +22,3 @@ public final class Linear: Layer {
 
     public override var ownParameters: [(String, Parameter)] { [("weight", weight)] + (bias.map { [("bias", $0)] } ?? []) }
 }
-
-/// 2-D convolution layer (`nn.Conv2d`): filters [out, in/groups, kH, kW], optional bias [out].
-public final class Conv2d: Layer {
-    public let weight: Parameter
-    public let bias: Parameter?
-    public let stride: Pair, padding: Pair, dilation: Pair
-    public let groups: Int
-
-    public init(_ inputs: Int, _ outputs: Int, kernelSize: Pair, stride: Pair = 1, padding: Pair = 0, dilation: Pair = 1,
-                groups: Int = 1, bias: Bool = true, weightInitializer: Initializer = .pytorchDefault,
-                using random: inout SplitMix64) {
-        precondition(inputs % groups == 0 && outputs % groups == 0, "Conv2d: \(inputs)→\(outputs) channels do not divide into \(groups) groups")
-        let shape = [outputs, inputs / groups, kernelSize.height, kernelSize.width]
-        weight = Parameter(weightInitializer.makeTensor(shape, using: &random))
-        let bound = 1 / Float(Initializer.fans(shape).fanIn).squareRoot()
-        self.bias = bias ? Parameter(Tensor.randomUniform([outputs], lower: -bound, upper: bound, using: &random)) : nil
-        (self.stride, self.padding, self.dilation, self.groups) = (stride, padding, dilation, groups)
-    }
-
-    public override func forward(_ input: Variable, _ context: inout ForwardContext) -> Variable {
-        conv2d(input, filter: weight.variable, bias: bias?.variable, stride: stride, padding: padding, dilation: dilation, groups: groups)
-    }
-
-    public override var ownParameters: [(String, Parameter)] { [("weight", weight)] + (bias.map { [("bias", $0)] } ?? []) }
-}

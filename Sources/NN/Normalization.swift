@@ -1,14 +1,20 @@
 import Tape
 
-/// Batch normalisation over the channel axis 1 (Ioffe & Szegedy 2015), as `nn.BatchNorm1d`
-/// (input [N, C] or [N, C, L]) and `nn.BatchNorm2d` (input [N, C, H, W]).
+/// Batch normalisation over the channel axis 1 (Ioffe & Szegedy 2015): the shared base of
+/// `BatchNorm1d` (input [N, C] or [N, C, L]) and `BatchNorm2d` (input [N, C, H, W]), which are
+/// what code builds; a property typed `BatchNorm` holds either.
 ///
 ///     training:   μ, σ² = mean and biased variance over all axes but 1 (gradients flow through them)
 ///                 running_mean ← (1 − m)·running_mean + m·μ
 ///                 running_var  ← (1 − m)·running_var  + m·σ²·n/(n − 1)   (unbiased)
 ///     evaluation: μ, σ² = running_mean, running_var, computed as y = x·a + (β − μ·a), a = γ/√(σ² + ε)
 ///     y = γ·(x − μ)/√(σ² + ε) + β
-public final class BatchNorm: Layer {
+///
+/// Training mode is the fused primitive `batchNormalized(_:weight:bias:epsilon:)` (one op with a
+/// hand-written pullback, not a composition of mean and variance); its pullback switches to
+/// differentiable ops when the backward pass records, so second derivatives stay exact.
+/// Evaluation mode is composed: a per-channel scale and shift.
+public class BatchNorm: Layer {
     public let weight: Parameter?, bias: Parameter?
     public let runningMean: Buffer, runningVariance: Buffer, batchesTracked: Buffer
     public let momentum: Float, epsilon: Float
@@ -65,13 +71,27 @@ public final class BatchNorm: Layer {
 }
 
 /// `nn.BatchNorm2d`: batch normalisation of [N, C, H, W] per channel.
-public func BatchNorm2d(_ channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5, affine: Bool = true) -> BatchNorm {
-    BatchNorm(channels: channels, momentum: momentum, epsilon: epsilon, affine: affine, expectedRanks: [4])
+public final class BatchNorm2d: BatchNorm {
+    /// - Parameters:
+    ///   - channels: C.
+    ///   - momentum: m, the weight of each batch in the running statistics.
+    ///   - epsilon: ε, added to the variance.
+    ///   - affine: false drops γ and β (y = x̂).
+    public init(_ channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5, affine: Bool = true) {
+        super.init(channels: channels, momentum: momentum, epsilon: epsilon, affine: affine, expectedRanks: [4])
+    }
 }
 
 /// `nn.BatchNorm1d`: batch normalisation of [N, C] or [N, C, L] per channel.
-public func BatchNorm1d(_ channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5, affine: Bool = true) -> BatchNorm {
-    BatchNorm(channels: channels, momentum: momentum, epsilon: epsilon, affine: affine, expectedRanks: [2, 3])
+public final class BatchNorm1d: BatchNorm {
+    /// - Parameters:
+    ///   - channels: C.
+    ///   - momentum: m, the weight of each batch in the running statistics.
+    ///   - epsilon: ε, added to the variance.
+    ///   - affine: false drops γ and β (y = x̂).
+    public init(_ channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5, affine: Bool = true) {
+        super.init(channels: channels, momentum: momentum, epsilon: epsilon, affine: affine, expectedRanks: [2, 3])
+    }
 }
 
 /// Layer normalisation over the trailing axes (Ba et al. 2016), as `nn.LayerNorm`.

@@ -1,3 +1,5 @@
+import FileSupport
+
 /// One plot: a title, two axes and layers of data (lines, scatter markers, shaded bands,
 /// error bars) with a legend, rendered as a standalone SVG 1.1 document.
 ///
@@ -137,7 +139,7 @@ public struct Chart: Sendable {
 
     /// Writes ``svg()`` to `path` atomically: a reader sees the old file or the complete new one.
     public func write(to path: String) throws(PlotError) {
-        try AtomicFile.replace(path, with: svg())
+        do { try AtomicFile.write(svg(), to: path) } catch { throw PlotError(error) }
     }
 }
 

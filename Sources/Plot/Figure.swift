@@ -1,3 +1,5 @@
+import FileSupport
+
 /// A grid of charts in one SVG document, with an optional overall title: several panels side
 /// by side, such as one per network depth.
 ///
@@ -78,6 +80,6 @@ public struct Figure: Sendable {
 
     /// Writes ``svg()`` to `path` atomically: a reader sees the old file or the complete new one.
     public func write(to path: String) throws(PlotError) {
-        try AtomicFile.replace(path, with: svg())
+        do { try AtomicFile.write(svg(), to: path) } catch { throw PlotError(error) }
     }
 }

@@ -1,3 +1,5 @@
+import FileSupport
+
 /// A failure to write a chart or figure to a file. The description names the file and the
 /// system's reason, e.g. "cannot write plot to 'runs/loss.svg': cannot create temporary file
 /// 'runs/loss.svg.tmp-…': No such file or directory".
@@ -10,4 +12,9 @@ public struct PlotError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         "cannot write plot to '\(path)': \(reason)"
     }
+}
+
+extension PlotError {
+    /// The plot's error for a failed atomic write.
+    init(_ error: AtomicWriteError) { self.init(path: error.path, reason: error.problem) }
 }

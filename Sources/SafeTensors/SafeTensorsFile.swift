@@ -1,3 +1,5 @@
+import FileSupport
+
 /// The contents of a safetensors file: named tensors plus string metadata.
 ///
 /// The format (https://github.com/huggingface/safetensors): an 8-byte little-endian header
@@ -96,10 +98,12 @@ public struct SafeTensorsFile: Equatable, Sendable {
     /// renamed over `path`. On failure the temporary file is removed and any previous file at
     /// `path` is left untouched. Every error names `path`.
     public func write(to path: String) throws(SafeTensorsError) {
-        do throws(SafeTensorsError) {
-            try AtomicFile.replace(path, with: try fileChunks())
+        let chunks: [[UInt8]]
+        do throws(SafeTensorsError) { chunks = try fileChunks() } catch { throw error.inFile(path) }
+        do {
+            try AtomicFile.write(chunks, to: path)
         } catch {
-            throw error.inFile(path)
+            throw SafeTensorsError(.fileSystem, path: path, error.problem)
         }
     }
 

@@ -5,8 +5,6 @@ import Darwin
 #endif
 
 // The few libm functions the package needs, in one place so no other file imports the C library.
-@inline(__always) func _log(_ x: Double) -> Double { log(x) }
-@inline(__always) func _cos(_ x: Double) -> Double { cos(x) }
 @inline(__always) func _expf(_ x: Float) -> Float { expf(x) }
 @inline(__always) func _logf(_ x: Float) -> Float { logf(x) }
 @inline(__always) func _tanhf(_ x: Float) -> Float { tanhf(x) }

@@ -3,31 +3,15 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import FileSupport
 
-/// Files of a run directory, written atomically: to a temporary name in the same directory,
-/// flushed, then renamed over the old file, so a crash or Ctrl-C never leaves half a file.
+/// Files of a run directory, written atomically (see `AtomicFile`), so a crash or Ctrl-C never
+/// leaves half a file.
 public enum RunFiles {
+    /// Writes `text` to `path` with `AtomicFile.write`; a failure is a `TrainingError` naming
+    /// the path and the failing call.
     public static func writeAtomically(_ text: String, to path: String) throws {
-        let temporary = path + ".tmp-\(getpid())"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard descriptor >= 0 else { throw TrainingError("cannot write \(path): \(String(cString: strerror(errno)))") }
-        let bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let result = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, bytes.count - written) }
-            if result <= 0 {
-                close(descriptor)
-                unlink(temporary)
-                throw TrainingError("cannot write \(path): \(String(cString: strerror(errno)))")
-            }
-            written += result
-        }
-        fsync(descriptor)
-        close(descriptor)
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw TrainingError("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
+        do { try AtomicFile.write(text, to: path) } catch { throw TrainingError(error.description) }
     }
 
     /// Creates the directory (and parents) if needed.

@@ -6,9 +6,10 @@ import Training
 
 /// `lab models`: every model name with its input shape, classes and parameter count.
 func listModels() {
-    print("model".padding(20) + "input".padding(16) + "classes".padding(9) + "summary")
+    print("model".padding(20) + "input".padding(16) + "classes".padding(9) + "parameters".padding(12) + "summary")
     for entry in ModelRegistry.entries {
-        print(entry.name.padding(20) + "\(entry.inputShape)".padding(16) + "\(entry.classes)".padding(9) + entry.summary)
+        print(entry.name.padding(20) + "\(entry.inputShape)".padding(16) + "\(entry.classes)".padding(9)
+              + "\(entry.parameterCount)".padding(12) + entry.summary)
     }
 }
 

@@ -1,5 +1,5 @@
 import Testing
-import Tape
+import SeededRandom
 @testable import Datasets
 
 /// Damaged inputs must give a `DatasetError` (or, for harmless damage, a consistent image set);

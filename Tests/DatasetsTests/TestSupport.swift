@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Tape
+import SeededRandom
 @testable import Datasets
 
 /// Where the tests find data.

@@ -17,6 +17,15 @@ struct LayerStatisticsTests {
         #expect(SampleSummary([5]).standardDeviation == 0)
     }
 
+    @Test func meanAndSampleStandardDeviationUseBesselsCorrection() {
+        let (mean, spread) = meanAndSampleStandardDeviation([1, 2, 3, 6])   // deviations −2, −1, 0, 3
+        #expect(mean == 3 && relativeError(spread, (14.0 / 3).squareRoot()) < 1e-15)
+        #expect(meanAndSampleStandardDeviation([5]) == (5, 0))
+        let none = meanAndSampleStandardDeviation([])
+        #expect(none.mean.isNaN && none.standardDeviation.isNaN)
+        #expect(SampleSummary([]).mean == 0 && SampleSummary([]).standardDeviation == 0)
+    }
+
     /// Every number against an independent computation on the same net: the hidden
     /// representations by hand, ∂loss/∂(hidden) from `gradients(withRespectTo:)` on the
     /// hand-built graph, and parameter gradients from `backward()`.

@@ -31,7 +31,7 @@ struct LesionTests {
     /// deleted block computes, relu(x).
     @Test func deletingAZeroBranchOfTheMNISTResNet() {
         let net = Fixture.tinyResNet()
-        let block = net.residualBlocks[1] as! MNISTResBlock
+        let block = net.residualBlocks[1] as! BasicBlock
         for p in block.bn2.parameters { p.value = Tensor.zeros(p.value.shape) }
         let images = Fixture.images(2, size: 6, seed: 23)
         let evaluate = { var context = ForwardContext.evaluation

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Models
 @testable import Tape
@@ -7,34 +8,67 @@ import NN
 @Suite("Models: sizes and names")
 struct ModelSizeTests {
     /// Counted from the PyTorch definitions (the lecture's code, the PyTorch CIFAR ResNet,
-    /// torchvision, resnet-pre-act.lua).
-    static let expectedParameters: [(String, Int)] = [
-        ("mnist-resnet", 117_802), ("resnet20", 269_722), ("resnet32", 464_154), ("resnet44", 658_586),
-        ("resnet56", 853_018), ("resnet110", 1_727_962), ("resnet1202", 19_421_274),
-        ("resnet18", 11_689_512), ("resnet34", 21_797_672), ("resnet50", 25_557_032), ("resnet101", 44_549_160),
-        ("resnet152", 60_192_808), ("preact-resnet110", 1_730_522), ("preact-resnet164", 1_703_258),
-        ("preact-resnet1001", 10_327_706),
+    /// torchvision, resnet-pre-act.lua), independently of the registry's table. Dense MNIST nets:
+    /// highway-mnist-D is Linear(784, 50) + D·2·Linear(50, 50) + Linear(50, 10) = 39,760 + 5,100·D;
+    /// plain-mnist-D is Linear(784, w) + D·Linear(w, w) + Linear(w, 10) at the width w = 55, 57, 63,
+    /// 66, 69, 70 (for D = 2, 3, 10, 20, 50, 100) that comes closest to the highway net's count.
+    static let expectedParameters: [String: Int] = [
+        "mnist-resnet": 117_802, "mnist-plain": 117_802,
+        "resnet20": 269_722, "resnet32": 464_154, "resnet44": 658_586, "resnet56": 853_018, "resnet110": 1_727_962,
+        "resnet1202": 19_421_274, "plain20": 269_722, "plain32": 464_154, "plain44": 658_586, "plain56": 853_018,
+        "resnet18": 11_689_512, "resnet34": 21_797_672, "resnet50": 25_557_032, "resnet101": 44_549_160,
+        "resnet152": 60_192_808, "preact-resnet110": 1_730_522, "preact-resnet164": 1_703_258,
+        "preact-resnet1001": 10_327_706,
+        "highway-mnist-2": 49_960, "highway-mnist-3": 55_060, "highway-mnist-10": 90_760, "highway-mnist-20": 141_760,
+        "highway-mnist-50": 294_760, "highway-mnist-100": 549_760,
+        "plain-mnist-2": 55 * 785 + 2 * 55 * 56 + 560, "plain-mnist-3": 57 * 785 + 3 * 57 * 58 + 580,
+        "plain-mnist-10": 63 * 785 + 10 * 63 * 64 + 640, "plain-mnist-20": 66 * 785 + 20 * 66 * 67 + 670,
+        "plain-mnist-50": 69 * 785 + 50 * 69 * 70 + 700, "plain-mnist-100": 70 * 785 + 100 * 70 * 71 + 710,
     ]
 
-    @Test(arguments: expectedParameters)
-    func parameterCount(name: String, expected: Int) throws {
-        #expect(try ModelRegistry.make(name).parameterCount == expected)
+    /// Every row builds, has the size it states, and states the size PyTorch counts.
+    @Test(arguments: ModelRegistry.names)
+    func everyRowBuildsWithItsStatedParameterCount(name: String) throws {
+        let entry = try ModelRegistry.entry(named: name)
+        #expect(entry.parameterCount == Self.expectedParameters[name], "\(name): the table states \(entry.parameterCount)")
+        #expect(entry.make().parameterCount == entry.parameterCount, "\(name)")
+    }
+
+    @Test func theTableHasOneRowPerNameAndNoOther() {
+        #expect(Set(ModelRegistry.names) == Set(Self.expectedParameters.keys))
+        #expect(Set(ModelRegistry.names).count == ModelRegistry.entries.count, "a name appears twice")
+    }
+
+    /// The README's model table states every row's parameter count (as 1,234,567).
+    @Test func theReadmeStatesEveryCount() throws {
+        let root = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false).dropLast(3).joined(separator: "/")
+        let text = try String(contentsOfFile: root + "/README.md", encoding: .utf8)
+        let models = try #require(text.components(separatedBy: "\n## Models\n").dropFirst().first?.components(separatedBy: "\n## ").first)
+        for entry in ModelRegistry.entries {
+            let grouped = String(entry.parameterCount).reversed().enumerated()
+                .map { $0.offset > 0 && $0.offset % 3 == 0 ? ",\($0.element)" : "\($0.element)" }.joined()
+            #expect(models.contains(String(grouped.reversed())), "README's model table lacks \(entry.name)'s \(entry.parameterCount)")
+        }
     }
 
     @Test func plainTwinsAndHighwayNetsHaveComparableSizes() throws {
-        #expect(try ModelRegistry.make("mnist-plain").parameterCount == 117_802)
-        #expect(try ModelRegistry.make("plain20").parameterCount == 269_722)
         for depth in [10, 20, 50, 100] {
-            let highway = try ModelRegistry.make("highway-mnist-\(depth)").parameterCount
-            let plain = try ModelRegistry.make("plain-mnist-\(depth)").parameterCount
+            let highway = try ModelRegistry.entry(named: "highway-mnist-\(depth)").parameterCount
+            let plain = try ModelRegistry.entry(named: "plain-mnist-\(depth)").parameterCount
             #expect(Swift.abs(Double(highway - plain)) / Double(highway) < 0.01, "depth \(depth): \(highway) vs \(plain)")
         }
     }
 
     @Test func unknownNamesThrowAndListTheKnownOnes() {
-        #expect(throws: UnknownModelError.self) { try ModelRegistry.make("resnet21") }
-        do { _ = try ModelRegistry.make("resnet21") } catch { #expect("\(error)".contains("mnist-resnet")) }
-        #expect(throws: UnknownModelError.self) { try ModelRegistry.make("highway-mnist-0") }
+        for name in ["resnet21", "highway-mnist-0", "highway-mnist-7", "", "RESNET20"] {
+            #expect(throws: UnknownModelError.self) { try ModelRegistry.make(name) }
+            do {
+                _ = try ModelRegistry.entry(named: name)
+            } catch {
+                #expect(error.description.contains("unknown model '\(name)'"))
+                #expect(ModelRegistry.names.allSatisfy { error.description.contains($0) }, "\(error)")
+            }
+        }
     }
 
     @Test func pyTorchNames() throws {
@@ -84,11 +118,11 @@ struct ModelForwardTests {
     @Test func tinyBlocksPassGradientChecks() {
         var random = SplitMix64(seed: 3)
         let blocks: [(String, Layer)] = [
-            ("mnist", MNISTResBlock(channels: 2, kernelSize: 3, residual: true, using: &random)),
-            ("mnist 1×1 conv shortcut, shortcut gating", MNISTResBlock(channels: 2, kernelSize: 3, residual: true, shortcut: .convolution1x1,
-                                                                      merge: .shortcutGating(gateBias: -1), using: &random)),
-            ("mnist projection, scaled", MNISTResBlock(channels: 2, kernelSize: 3, residual: true, shortcut: .projectionEverywhere,
-                                                       merge: .scaled(shortcut: 0.5, branch: 1), using: &random)),
+            ("mnist", BasicBlock(inputs: 2, outputs: 2, stride: 1, shortcut: .identity, style: .lecture(), using: &random)),
+            ("mnist 1×1 conv shortcut, shortcut gating", BasicBlock(inputs: 2, outputs: 2, stride: 1, shortcut: .convolution1x1,
+                                                                   merge: .shortcutGating(gateBias: -1), style: .lecture(), using: &random)),
+            ("mnist projection, scaled", BasicBlock(inputs: 2, outputs: 2, stride: 1, shortcut: .projectionEverywhere,
+                                                    merge: .scaled(shortcut: 0.5, branch: 1), style: .lecture(), using: &random)),
             ("dense span 2", DenseBlock(units: (0..<2).map { _ in DenseUnit(inputs: 2, configuration: DeepNetworkConfiguration(inputs: 2, outputs: 1, depth: 2, width: 2, nonlinearity: .tanh, normalization: .layer), initializer: .orthogonal(), using: &random) }, residual: true, scale: 0.5)),
             ("basic option A", BasicBlock(inputs: 2, outputs: 4, stride: 2, using: &random)),
             ("basic option B", BasicBlock(inputs: 2, outputs: 4, stride: 2, shortcut: .projection, using: &random)),
@@ -99,7 +133,7 @@ struct ModelForwardTests {
             ("exclusive gating", BasicBlock(inputs: 2, outputs: 2, stride: 1, merge: .exclusiveGating(gateBias: -1), using: &random)),
             ("pre-act bottleneck", PreActBottleneck(inputs: 4, outputs: 8, stride: 2, using: &random)),
             ("bottleneck", Bottleneck(inputs: 4, width: 2, stride: 2, using: &random)),
-            ("imagenet basic", ImageNetBasicBlock(inputs: 2, outputs: 4, stride: 2, using: &random)),
+            ("imagenet basic", BasicBlock(inputs: 2, outputs: 4, stride: 2, shortcut: .projection, style: .torchvision, using: &random)),
         ]
         for (name, block) in blocks {
             // BN offsets β = 4 and a positive input keep every ReLU input far from its kink under the

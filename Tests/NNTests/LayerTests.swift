@@ -69,9 +69,15 @@ struct LayerGradientTests {
             #expect(checkLayer(shortcut, input: x).passed, "\(kind)")
         }
         for mergeKind in [ResidualMerge.sum, .scaled(shortcut: 0.5, branch: 1), .exclusiveGating(gateBias: -1), .shortcutGating(gateBias: -1)] {
-            let block = Residual(branch: Sequential(Conv2d(4, 4, kernelSize: 3, padding: 1, using: &random), Tanh()), merge: mergeKind,
-                                 gate: mergeKind.makeGate(inputs: 4, outputs: 4, stride: 1, convolutional: true, using: &random))
-            #expect(checkLayer(block, input: x).passed, "\(mergeKind)")
+            let branch = Sequential(Conv2d(4, 4, kernelSize: 3, padding: 1, using: &random), Tanh())
+            let gate = mergeKind.makeGate(inputs: 4, outputs: 4, stride: 1, convolutional: true, using: &random)
+            let input = Parameter(x)
+            let report = checkGradient(of: {
+                var context = ForwardContext.training()
+                return merge(mergeKind, branch: branch(input.variable, &context), shortcut: input.variable,
+                             gate: gate.map { $0(input.variable, &context) })
+            }, parameters: [input] + branch.parameters + (gate?.parameters ?? []))
+            #expect(report.passed, "\(mergeKind): \(report)")
         }
         #expect(checkLayer(Highway(width: 4, convolutional: true, activation: Tanh(), using: &random), input: x).passed)
         #expect(checkLayer(Highway(width: 5, activation: Tanh(), using: &random), input: Tensor.randomNormal([3, 5], using: &random)).passed)
@@ -87,6 +93,24 @@ struct LayerBehaviourTests {
         #expect(split.shape == [1, 6, 1, 1] && split.scalars == [0, 0, 1, 5, 0, 0])
         let append = ZeroPadShortcut(inputs: 2, outputs: 6, stride: 2, placement: .append)(Variable(x), &context)
         #expect(append.scalars == [1, 5, 0, 0, 0, 0])
+    }
+
+    @Test func batchNormsAreTypesWithPyTorchNames() {
+        let layers: [BatchNorm] = [BatchNorm2d(3), BatchNorm1d(3)]
+        #expect(layers.map { "\(type(of: $0))" } == ["BatchNorm2d", "BatchNorm1d"])
+        for layer in layers {
+            #expect(layer.namedParameters.map(\.0) == ["weight", "bias"])
+            #expect(layer.namedBuffers.map(\.0) == ["running_mean", "running_var", "num_batches_tracked"])
+        }
+        #expect(BatchNorm2d(3, affine: false).namedParameters.isEmpty)
+    }
+
+    @Test func mergesCombineBranchAndShortcutAsDocumented() {
+        let branch = Variable(Tensor([2])), shortcut = Variable(Tensor([10])), gate = Variable(Tensor([0.25]))
+        #expect(merge(.sum, branch: branch, shortcut: shortcut, gate: nil).scalars == [12])
+        #expect(merge(.scaled(shortcut: 0.5, branch: 3), branch: branch, shortcut: shortcut, gate: nil).scalars == [11])
+        #expect(merge(.exclusiveGating(gateBias: 0), branch: branch, shortcut: shortcut, gate: gate).scalars == [4])
+        #expect(merge(.shortcutGating(gateBias: 0), branch: branch, shortcut: shortcut, gate: gate).scalars == [4.5])
     }
 
     @Test func cReLUDoublesChannels() {
