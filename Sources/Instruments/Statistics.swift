@@ -8,10 +8,14 @@ import Tape
 ///
 ///     mean = Σxᵢ/n,   std = √(Σ(xᵢ − mean)²/n),   rms = √(Σxᵢ²/n),   so rms² = mean² + std².
 public struct TensorStatistics: Sendable, Equatable {
+    /// Σxᵢ/n.
     public var mean: Double
+    /// √(Σ(xᵢ − mean)²/n).
     public var standardDeviation: Double
+    /// √(Σxᵢ²/n).
     public var rootMeanSquare: Double
 
+    /// Moments computed elsewhere.
     public init(mean: Double, standardDeviation: Double, rootMeanSquare: Double) {
         (self.mean, self.standardDeviation, self.rootMeanSquare) = (mean, standardDeviation, rootMeanSquare)
     }
@@ -36,12 +40,17 @@ public struct TensorStatistics: Sendable, Equatable {
 /// A quantity measured on repeated random draws (sampled subsets, lesions): the values, their
 /// mean and their sample standard deviation √(Σ(vᵢ − mean)²/(n − 1)) (0 for a single value).
 public struct SampleSummary: Sendable, Equatable {
+    /// One value per draw.
     public var values: [Double]
 
+    /// The summary of `values`.
     public init(_ values: [Double]) { self.values = values }
 
+    /// The number of draws.
     public var count: Int { values.count }
+    /// The mean of the values (0 when there are none).
     public var mean: Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
+    /// The sample standard deviation, with n − 1 (0 for fewer than two values).
     public var standardDeviation: Double {
         guard values.count > 1 else { return 0 }
         let m = mean

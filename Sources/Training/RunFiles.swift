@@ -7,6 +7,9 @@ import Darwin
 /// Files of a run directory, written atomically: to a temporary name in the same directory,
 /// flushed, then renamed over the old file, so a crash or Ctrl-C never leaves half a file.
 public enum RunFiles {
+    /// Replaces the file at `path` with `text`, atomically.
+    ///
+    /// - Throws: `TrainingError` naming the path when a write, flush or rename fails.
     public static func writeAtomically(_ text: String, to path: String) throws {
         let temporary = path + ".tmp-\(getpid())"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -41,6 +44,7 @@ public enum RunFiles {
         }
     }
 
+    /// Whether a file or directory exists at `path`.
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     /// The whole file as text, or nil when it does not exist.
@@ -60,8 +64,11 @@ public enum RunFiles {
 
 /// Per-epoch metrics, kept as CSV rows and rewritten atomically after each epoch.
 public struct MetricsLog {
+    /// The CSV header line.
     public static let header = "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,learning_rate,seconds,images_per_second"
+    /// The data lines written so far, without the header.
     public private(set) var rows: [String] = []
+    /// The CSV file (`RUN_DIR/metrics.csv`).
     public let path: String
 
     /// Continues an existing log (after `--resume`) or starts a new one.
@@ -72,6 +79,11 @@ public struct MetricsLog {
         }
     }
 
+    /// Appends one epoch's row and rewrites the file atomically.
+    ///
+    /// - Parameters:
+    ///   - step: the global step count at the end of the epoch.
+    ///   - seconds: the epoch's wall-clock time.
     public mutating func append(epoch: Int, step: Int, train: Evaluation, test: Evaluation, learningRate: Float,
                                 seconds: Double, imagesPerSecond: Double) throws {
         rows.append("\(epoch),\(step),\(train.loss),\(train.accuracy),\(test.loss),\(test.accuracy),\(learningRate),"
