@@ -44,6 +44,7 @@ public struct PathContributionProfile: Sendable, Equatable {
     /// p_λ for λ = 0 … n: the share of the squared gradient carried by paths through λ branches.
     public var distribution: [Double]
 
+    /// The profile of these branch shares; computes `distribution` (Poisson-binomial).
     public init(branchShares: [Double]) {
         self.branchShares = branchShares
         distribution = poissonBinomialDistribution(branchShares)

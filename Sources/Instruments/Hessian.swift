@@ -30,6 +30,7 @@ public func assignFlattenedValues(_ values: [Float], to parameters: [Parameter])
 /// Hessian-vector products v ↦ H·v of one recorded loss with respect to `parameters`, at their
 /// current values: one double-backward reverse pass each.
 public final class HessianVectorProducts {
+    /// The parameters θ, in the order of the flattened vectors.
     public let parameters: [Parameter]
     /// The loss at the recorded point.
     public let loss: Double
@@ -91,8 +92,10 @@ public final class HessianVectorProducts {
 public struct HessianSpectrum: Sendable, Equatable {
     /// Ascending.
     public var eigenvalues: [Double]
+    /// Eigenvalues with |λ| ≤ τ = relativeThreshold · max|λ| count as zero.
     public var relativeThreshold: Double
 
+    /// A spectrum from known eigenvalues (sorted here).
     public init(eigenvalues: [Double], relativeThreshold: Double = 1e-6) {
         precondition(relativeThreshold >= 0, "HessianSpectrum: negative threshold \(relativeThreshold)")
         self.eigenvalues = eigenvalues.sorted()
@@ -108,16 +111,21 @@ public struct HessianSpectrum: Sendable, Equatable {
     public var spectralRadius: Double { eigenvalues.map(Swift.abs).max() ?? 0 }
     /// τ = relativeThreshold · max|λ|.
     public var zeroThreshold: Double { relativeThreshold * spectralRadius }
+    /// The number of eigenvalues λ > τ.
     public var positiveCount: Int { eigenvalues.filter { $0 > zeroThreshold }.count }
+    /// The number of eigenvalues λ < −τ.
     public var negativeCount: Int { eigenvalues.filter { $0 < -zeroThreshold }.count }
+    /// The number of eigenvalues with |λ| ≤ τ.
     public var nearZeroCount: Int { eigenvalues.count - positiveCount - negativeCount }
 
+    /// λ_max / λ_min over the eigenvalues λ > τ; nil if there are none.
     public var conditionNumber: Double? {
         let positive = eigenvalues.filter { $0 > zeroThreshold }
         guard let smallest = positive.first, let largest = positive.last else { return nil }
         return largest / smallest
     }
 
+    /// max|λ| / min|λ| over the eigenvalues with |λ| > τ; nil if there are none.
     public var absoluteConditionNumber: Double? {
         let magnitudes = eigenvalues.map(Swift.abs).filter { $0 > zeroThreshold }
         guard let smallest = magnitudes.min(), let largest = magnitudes.max() else { return nil }

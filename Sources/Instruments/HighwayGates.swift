@@ -9,6 +9,7 @@ import Tape
 
 /// Statistics of one highway layer's gate T(x) = σ(W_T·x + b_T) over a batch (all examples and units).
 public struct GateStatistics: Sendable, Equatable {
+    /// The mean gate value.
     public var mean: Double
     /// Population standard deviation.
     public var standardDeviation: Double

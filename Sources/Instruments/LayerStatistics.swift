@@ -23,8 +23,11 @@ public struct LayerRecord: Sendable {
 
 /// A parameter's gradient ∂loss/∂θ and the parameter itself, by Euclidean norm.
 public struct ParameterGradientRecord: Sendable {
+    /// The parameter's dotted name (`resblocks.3.bn1.weight`).
     public var name: String
+    /// ‖∂loss/∂θ‖₂.
     public var gradientNorm: Double
+    /// ‖θ‖₂.
     public var valueNorm: Double
     /// ‖∂loss/∂θ‖ / ‖θ‖ (infinite for a zero parameter with a non-zero gradient, 0 for both zero).
     public var relativeGradientNorm: Double {
@@ -34,6 +37,7 @@ public struct ParameterGradientRecord: Sendable {
 
 /// The result of `layerStatistics`.
 public struct NetworkStatistics: Sendable {
+    /// The loss of the measured forward pass.
     public var loss: Double
     /// In call order of the forward pass (the model itself, a container, comes last).
     public var layers: [LayerRecord]

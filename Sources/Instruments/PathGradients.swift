@@ -73,6 +73,7 @@ public final class ResidualPathProbe {
         routes = Array(repeating: .full, count: blockInputs.count)
     }
 
+    /// The number of residual blocks probed.
     public var blockCount: Int { blockInputs.count }
 
     /// ∂loss/∂x₀ (the first block's input) with every block routed by `routes`.

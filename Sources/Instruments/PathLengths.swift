@@ -11,6 +11,7 @@ import Tape
 /// The result of `pathLengthDecomposition` for a network of n blocks; arrays are indexed by
 /// the path length k = 0 … n.
 public struct PathLengthDecomposition: Sendable {
+    /// How the paths of each length were sampled.
     public var sampling: PathSampling
     /// ‖∂loss/∂x₀‖₂ over the sampled subsets of k blocks (x₀: the first block's input, whole
     /// batch): the gradient of one path of length k (`.singlePath`), or of all 2ᵏ paths within

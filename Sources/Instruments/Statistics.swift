@@ -8,10 +8,14 @@ import Tape
 ///
 ///     mean = Σxᵢ/n,   std = √(Σ(xᵢ − mean)²/n),   rms = √(Σxᵢ²/n),   so rms² = mean² + std².
 public struct TensorStatistics: Sendable, Equatable {
+    /// Σxᵢ/n.
     public var mean: Double
+    /// √(Σ(xᵢ − mean)²/n).
     public var standardDeviation: Double
+    /// √(Σxᵢ²/n).
     public var rootMeanSquare: Double
 
+    /// Moments computed elsewhere.
     public init(mean: Double, standardDeviation: Double, rootMeanSquare: Double) {
         (self.mean, self.standardDeviation, self.rootMeanSquare) = (mean, standardDeviation, rootMeanSquare)
     }

@@ -8,11 +8,15 @@ import Synchronization
 /// Reports training progress: a bar redrawn in place on a terminal, plain periodic lines
 /// otherwise (CI logs).
 public struct ProgressReporter {
+    /// Whether output goes to a terminal (a bar redrawn in place) rather than a log.
     public let isTerminal: Bool
     /// For plain output: at most one line per this many seconds.
     public let lineInterval: Double
     private var lastLine = -Double.infinity
 
+    /// - Parameters:
+    ///   - isTerminal: draw a bar in place; by default, whether standard output is a terminal.
+    ///   - lineInterval: for plain output, the least number of seconds between lines.
     public init(isTerminal: Bool = isatty(1) != 0, lineInterval: Double = 10) {
         self.isTerminal = isTerminal
         self.lineInterval = lineInterval
@@ -101,6 +105,7 @@ public func now() -> Double {
 public enum Interrupt {
     static let requested = Atomic<Bool>(false)
 
+    /// Installs the SIGINT handler (once per process, before training).
     public static func install() {
         // A parent may have left SIGINT blocked (the mask survives exec): unblock it.
         var mask = sigset_t()
@@ -112,5 +117,6 @@ public enum Interrupt {
         }
     }
 
+    /// Whether Ctrl-C was pressed since `install()`: the training loop stops after this step.
     public static var isRequested: Bool { requested.load(ordering: .relaxed) }
 }

@@ -25,6 +25,7 @@ public enum RunFiles {
         }
     }
 
+    /// Whether a file or directory exists at `path`.
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     /// The whole file as text, or nil when it does not exist.
@@ -44,8 +45,11 @@ public enum RunFiles {
 
 /// Per-epoch metrics, kept as CSV rows and rewritten atomically after each epoch.
 public struct MetricsLog {
+    /// The CSV header line.
     public static let header = "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,learning_rate,seconds,images_per_second"
+    /// The data lines written so far, without the header.
     public private(set) var rows: [String] = []
+    /// The CSV file (`RUN_DIR/metrics.csv`).
     public let path: String
 
     /// Continues an existing log (after `--resume`) or starts a new one.
@@ -56,6 +60,11 @@ public struct MetricsLog {
         }
     }
 
+    /// Appends one epoch's row and rewrites the file atomically.
+    ///
+    /// - Parameters:
+    ///   - step: the global step count at the end of the epoch.
+    ///   - seconds: the epoch's wall-clock time.
     public mutating func append(epoch: Int, step: Int, train: Evaluation, test: Evaluation, learningRate: Float,
                                 seconds: Double, imagesPerSecond: Double) throws {
         rows.append("\(epoch),\(step),\(train.loss),\(train.accuracy),\(test.loss),\(test.accuracy),\(learningRate),"
