@@ -11,6 +11,7 @@ public struct Evaluation: Sendable, Equatable {
     /// Fraction classified correctly.
     public var accuracy: Float
 
+    /// A loss and an accuracy (a fraction, not a percentage).
     public init(loss: Float, accuracy: Float) {
         self.loss = loss
         self.accuracy = accuracy

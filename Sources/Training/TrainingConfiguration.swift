@@ -25,8 +25,16 @@ public enum TrainingError: Error, CustomStringConvertible, Sendable, Equatable {
 
 /// The data sets `lab train` knows.
 public enum DatasetName: String, Sendable, CaseIterable {
-    case mnist, fashionMNIST = "fashion-mnist", cifar10, cifar100
+    /// MNIST's handwritten digits (`--dataset mnist`).
+    case mnist
+    /// Fashion-MNIST's clothing images (`--dataset fashion-mnist`).
+    case fashionMNIST = "fashion-mnist"
+    /// CIFAR-10's binary batches (`--dataset cifar10`).
+    case cifar10
+    /// CIFAR-100's binary batches, fine labels (`--dataset cifar100`).
+    case cifar100
 
+    /// The data set's per-channel mean and standard deviation, applied to training and test images.
     public var normalization: Normalization {
         switch self {
         case .mnist: .mnist
@@ -59,6 +67,7 @@ public enum DatasetName: String, Sendable, CaseIterable {
 
 /// How the learning rate changes over training.
 public enum ScheduleKind: Sendable, Equatable {
+    /// The base rate throughout.
     case constant
     /// Divide by 10 at each listed epoch (PyTorch's MultiStepLR, γ = 0.1).
     case multiStep([Int])
@@ -83,6 +92,7 @@ public enum ScheduleKind: Sendable, Equatable {
         }
     }
 
+    /// The form `init(parsing:)` reads: `constant`, `cosine` or `multistep:E1,E2,…`.
     public var text: String {
         switch self {
         case .constant: "constant"
@@ -95,25 +105,37 @@ public enum ScheduleKind: Sendable, Equatable {
 /// A `lab train` run: a registry model, a known data set and the training options; stored in
 /// checkpoints so `--resume` needs nothing else.
 public struct TrainingConfiguration: Sendable, Equatable {
+    /// The registry name of the model (`--model`), built by `ModelRegistry.make(_:seed:)`.
     public var model: String
+    /// The data set (`--dataset`).
     public var dataset: DatasetName
+    /// Passes over the training set (`--epochs`).
     public var epochs = 10
+    /// Images per step (`--batch-size`).
     public var batchSize = 64
+    /// SGD's base learning rate (`--lr`).
     public var learningRate: Float = 0.1
+    /// SGD momentum μ (`--momentum`; 0 for plain SGD).
     public var momentum: Float = 0.9
+    /// L2 weight decay λ (`--weight-decay`).
     public var weightDecay: Float = 0
     /// Nesterov momentum (`--nesterov`).
     public var nesterov = false
+    /// How the learning rate changes (`--schedule`).
     public var schedule = ScheduleKind.constant
     /// He et al.'s warm-up (a low rate until the running training error is below a threshold); nil for none.
     public var warmup: Warmup?
+    /// The seed of the model's initialisation, the data order, augmentation and the forward
+    /// passes' generator (`--seed`).
     public var seed: UInt64 = 0
-    /// Use only the first n training / test images (quick runs); nil for all.
+    /// Use only the first n training images (`--limit`, quick runs); nil for all.
     public var trainLimit: Int?
+    /// Use only the first n test images (`--test-limit`); nil for all.
     public var testLimit: Int?
     /// Pad-4 random crops and horizontal flips (on by default for CIFAR).
     public var augment: Bool
 
+    /// A run of `model` on `dataset` with the defaults above; augmentation is on for CIFAR.
     public init(model: String, dataset: DatasetName) {
         self.model = model
         self.dataset = dataset
