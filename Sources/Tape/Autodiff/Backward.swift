@@ -27,7 +27,17 @@ extension Tape {
                 return entry.inputs[k] >= 0 ? Variable(value, origin: .recorded(self, entry.inputs[k])) : Variable(value)
             }
             let output = Variable(entry.revivedOutputValue(), origin: .recorded(self, entry.output))
-            let inputCotangents = withPullbackContext(recording: createGraph) { pullback(dy, inputs, output) }
+            let profiler = RecordingContext.current.profiler
+            let inputCotangents: [Variable?]
+            if let profiler, profiler.recordsTimes {
+                let counter = FlopCounter(), start = monotonicSeconds()
+                inputCotangents = withPullbackContext(recording: createGraph, flops: counter) { pullback(dy, inputs, output) }
+                let shapes = [dy.shape, output.shape] + inputs.map(\.shape) + inputCotangents.compactMap { $0?.shape }
+                profiler.addBackward(entry.name, seconds: monotonicSeconds() - start, bytes: floatBytes(shapes),
+                                     flops: counter.flops > 0 ? counter.flops : nil)
+            } else {
+                inputCotangents = withPullbackContext(recording: createGraph) { pullback(dy, inputs, output) }
+            }
             precondition(inputCotangents.count == entry.inputs.count, "backward: '\(entry.name)' returned \(inputCotangents.count) cotangents for \(entry.inputs.count) inputs")
             if let anomalies {
                 anomalies.check(inputCotangents.compactMap { $0?.value }, op: entry.name, phase: .backward,
@@ -38,7 +48,14 @@ extension Tape {
                 guard inputSlot >= 0, let dx else { continue }
                 precondition(dx.shape == slotShapes[inputSlot],
                              "backward: '\(entry.name)' produced a cotangent of shape \(dx.shape) for an input of shape \(slotShapes[inputSlot])")
-                cotangents[inputSlot] = withPullbackContext(recording: createGraph) { cotangents[inputSlot].map { $0 + dx } ?? dx }
+                if let profiler, profiler.recordsTimes, let existing = cotangents[inputSlot] {
+                    let start = monotonicSeconds()
+                    cotangents[inputSlot] = withPullbackContext(recording: createGraph, flops: FlopCounter()) { existing + dx }
+                    profiler.addBackward("accumulate cotangents", seconds: monotonicSeconds() - start,
+                                         bytes: floatBytes([dx.shape, dx.shape, dx.shape]), flops: nil)
+                } else {
+                    cotangents[inputSlot] = withPullbackContext(recording: createGraph) { cotangents[inputSlot].map { $0 + dx } ?? dx }
+                }
             }
             if !retainGraph {
                 entries[index].pullback = nil

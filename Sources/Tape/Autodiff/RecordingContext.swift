@@ -6,6 +6,8 @@ import Synchronization
 struct RecordingContext: Sendable {
     var gradientsEnabled = true
     var anomalies: AnomalyRecorder?
+    /// Where op times go under `withProfiling` (nil: not profiling).
+    var profiler: ProfileSink?
 
     @TaskLocal static var current = RecordingContext()
 }
@@ -18,13 +20,16 @@ public func withoutGradient<R>(_ body: () throws -> R) rethrows -> R {
     return try RecordingContext.$current.withValue(context, operation: body)
 }
 
-/// Runs a pullback: recording on or off, and anomaly checks of its inner ops off (the backward
-/// pass checks the pullback's results and names the op it belongs to).
-func withPullbackContext<R>(recording enabled: Bool, _ body: () throws -> R) rethrows -> R {
+/// Runs a pullback: recording on or off, anomaly checks of its inner ops off (the backward
+/// pass checks the pullback's results and names the op it belongs to), and under profiling its
+/// inner ops' FLOPs counted into `flops` instead of timed on their own (the backward pass times
+/// the pullback as a whole).
+func withPullbackContext<R>(recording enabled: Bool, flops: FlopCounter? = nil, _ body: () throws -> R) rethrows -> R {
     var context = RecordingContext.current
-    if context.gradientsEnabled == enabled && context.anomalies == nil { return try body() }
+    if context.gradientsEnabled == enabled && context.anomalies == nil && context.profiler == nil { return try body() }
     context.gradientsEnabled = enabled
     context.anomalies = nil
+    context.profiler = flops.map { .pullback($0) }
     return try RecordingContext.$current.withValue(context, operation: body)
 }
 

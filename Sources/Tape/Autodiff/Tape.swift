@@ -132,10 +132,22 @@ extension Variable {
     /// `saves` names what `pullback` reads (all of it by default).
     /// `inputs` is evaluated only when needed, so ops that record nothing (inside `withoutGradient`
     /// and in pullbacks) do not build the array.
-    static func record(_ name: StaticString, _ value: Tensor, _ inputs: @autoclosure () -> [Variable],
+    /// `compute` (the op's value) is evaluated once, first; under `withProfiling` its time is the op's forward time.
+    static func record(_ name: StaticString, _ compute: @autoclosure () -> Tensor, _ inputs: @autoclosure () -> [Variable],
                        saves: SavedValues = .inputsAndOutput, file: StaticString = #fileID, line: UInt = #line,
                        pullback: @escaping Tape.Pullback) -> Variable {
         let context = RecordingContext.current
+        let value: Tensor
+        if let profiler = context.profiler {
+            let start = monotonicSeconds()
+            value = compute()
+            let seconds = monotonicSeconds() - start
+            let inputShapes = inputs().map(\.shape)
+            profiler.addForward(name, seconds: seconds, bytes: floatBytes(inputShapes + [value.shape]),
+                                flops: knownFlops(name, inputShapes: inputShapes, outputShape: value.shape))
+        } else {
+            value = compute()
+        }
         if let recorder = context.anomalies {
             recorder.check([value], op: name, phase: .forward, inputShapes: inputs().map(\.shape),
                            outputShape: value.shape, file: file, line: line)
