@@ -7,14 +7,18 @@ extension ExplodingGradients {
         var chart = Chart(title: "GSC(k, 0) at initialisation, width \(setup.width)", xLabel: "layer k",
                           yLabel: "gradient scale coefficient", yScale: .log10)
         var rows: [[String]] = []
+        var pairs: [String] = []   // one colour per nonlinearity and normalisation; residual twins dashed
         for measurement in results.measurements {
             let label = measurement.architecture.label
+            let pair = "\(measurement.architecture.nonlinearity.rawValue) \(measurement.architecture.normalization.rawValue)"
+            if !pairs.contains(pair) { pairs.append(pair) }
+            let color = Color.palette[pairs.firstIndex(of: pair)! % Color.palette.count]
             for (seed, profile) in zip(setup.seeds, measurement.gscBySeed) {
                 for (layer, value) in profile.enumerated() { report.row([label, seed, layer, value]) }
             }
             let layers = measurement.gscBySeed[0].indices
             let means = layers.map { k in meanAndSpread(measurement.gscBySeed.map { $0[k] }).mean }
-            chart.line(x: layers.map(Double.init), y: means, name: label, style: measurement.architecture.residual ? .dashed : .solid)
+            chart.line(x: layers.map(Double.init), y: means, name: label, color: color, style: measurement.architecture.residual ? .dashed : .solid)
             let growth = growth(measurement, depth: depth)
             let top = meanAndSpread(measurement.gscBySeed.map { $0[depth] })
             let meanField = measurement.architecture == Architecture(nonlinearity: .relu, normalization: .batch, residual: false)

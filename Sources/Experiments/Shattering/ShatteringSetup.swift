@@ -115,7 +115,7 @@ public enum ShatteredGradients: Experiment {
         public static let full = Setup(width: 200, depths: [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 50], gridPoints: 256, gridLower: -2,
                                        gridUpper: 2, architectures: Architecture.allCases, biasStandardDeviation: 0.1,
                                        initialization: initialization, batchNormGradient: batchNormGradient, maxLag: 16,
-                                       seeds: Array(0..<20), batchNormSeeds: Array(0..<5))
+                                       seeds: Array(0..<20), batchNormSeeds: Array(0..<10))
         static let initialization = "weights Kaiming-normal N(0, 2/fan-in), biases N(0, 0.1²), head PyTorch-default; looks-linear: "
             + "orthogonal W mirrored as [W, −W], zero biases; BatchNorm γ = 1, β = 0, training mode over the grid"
         static let batchNormGradient = "both: through the batch statistics (d Σₙ yₙ / dx_m, what backward gives) and with the grid's "
