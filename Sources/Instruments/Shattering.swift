@@ -1,3 +1,4 @@
+import NN
 import Tape
 
 // Shattered gradients, Balduzzi, Frean, Leary, Lewis, Ma & McWilliams, "The Shattered Gradients
@@ -127,4 +128,76 @@ public func gradientGram(of output: Variable, withRespectTo input: Variable) -> 
     let centred = rows.map { zip($0, mean).map { $0 - $1 } }
     let covariance = centred.map { a in centred.map { b in dot(a, b) / Double(size) } }
     return GradientGram(gram: gram, correlation: correlation, covariance: covariance)
+}
+
+// BatchNorm couples the examples of a batch, and with the grid as one batch its "input gradient"
+// exists in two conventions:
+//   through the batch statistics: one reverse pass of Σₙ yₙ in training mode, the gradient
+//       `backward` gives; row m is d(Σₙ yₙ)/dx_m, which includes how x_m moves every example's
+//       normalisation through the batch mean and variance;
+//   frozen statistics: ∂y_m/∂x_m with every BatchNorm's batch mean and (biased) variance held as
+//       constants — the per-example gradient of the function the batch defines, and the
+//       convention of Balduzzi et al.'s analysis (§3, where BatchNorm is a fixed rescaling).
+// The frozen convention is computed by `freezeBatchStatistics`: one training-mode pass stores
+// each BatchNorm's batch statistics as its running statistics, and an evaluation-mode pass then
+// normalises with them as constants (the same activations, up to Float rounding).
+
+/// Which gradient of a network with training-mode BatchNorm `shatteredGradients` takes.
+public enum BatchNormGradient: String, Codable, Sendable, CaseIterable {
+    /// d(Σₙ yₙ)/dx_m through the batch mean and variance (what `backward` gives).
+    case throughBatchStatistics = "through batch statistics"
+    /// ∂y_m/∂x_m with the batch's statistics held fixed.
+    case frozenStatistics = "frozen batch statistics"
+}
+
+/// Every BatchNorm layer of `model`, depth first.
+func batchNormLayers(of model: Layer) -> [BatchNorm] {
+    (model as? BatchNorm).map { [$0] } ?? model.namedChildren.flatMap { batchNormLayers(of: $0.1) }
+}
+
+/// Sets each BatchNorm's running mean and variance to the mean and biased variance of the batch
+/// it sees when `model` runs on `input` in training mode, so that evaluation mode reproduces the
+/// training-mode forward pass with those statistics as constants. Other buffers and parameters
+/// are unchanged; `batchesTracked` counts the pass.
+///
+/// How: running ← (1 − m)·running + m·statistic with running set to 0 first gives m·μ and
+/// m·σ²·n/(n − 1); dividing by m and m·n/(n − 1) (n the values per channel, recorded from each
+/// layer's input shape) leaves μ and σ², up to rounding.
+public func freezeBatchStatistics(of model: Layer, on input: Tensor, seed: UInt64 = 0) {
+    let layers = batchNormLayers(of: model)
+    var counts = [Int](repeating: 0, count: layers.count)
+    var tokens: [Int] = []
+    for (index, layer) in layers.enumerated() {
+        layer.runningMean.value = Tensor.zeros(layer.runningMean.value.shape)
+        layer.runningVariance.value = Tensor.zeros(layer.runningVariance.value.shape)
+        tokens.append(layer.registerForwardHook { _, input, _ in
+            counts[index] = input.shape.enumerated().filter { $0.offset != 1 }.reduce(1) { $0 * $1.element }
+            return nil
+        })
+    }
+    var context = ForwardContext.training(seed: seed)
+    _ = model(Variable(input), &context)
+    for (layer, token) in zip(layers, tokens) { layer.removeForwardHook(token) }
+    for (layer, n) in zip(layers, counts) {
+        precondition(n > 1, "freezeBatchStatistics: a BatchNorm layer did not run or saw one value per channel")
+        layer.runningMean.value = layer.runningMean.value * (1 / layer.momentum)
+        layer.runningVariance.value = layer.runningVariance.value * (Float(n - 1) / (layer.momentum * Float(n)))
+    }
+}
+
+/// dy/dx of `model` (one input, one output) along `grid`, the grid being one batch, with
+/// BatchNorm's gradient taken by `convention` (see `BatchNormGradient`). The frozen convention
+/// leaves `model`'s running statistics at the grid's batch statistics. A model without BatchNorm
+/// gives the same gradients either way.
+public func shatteredGradients(of model: Layer, grid: [Float] = gridPoints(), maxLag: Int = 64,
+                               batchNorm convention: BatchNormGradient, seed: UInt64 = 0) -> GradientShattering {
+    switch convention {
+    case .throughBatchStatistics:
+        return shatteredGradients(of: { var context = ForwardContext.training(seed: seed); return model($0, &context) },
+                                  grid: grid, maxLag: maxLag)
+    case .frozenStatistics:
+        freezeBatchStatistics(of: model, on: Tensor(shape: [grid.count, 1], scalars: grid), seed: seed)
+        return shatteredGradients(of: { var context = ForwardContext.evaluation; return model($0, &context) },
+                                  grid: grid, maxLag: maxLag)
+    }
 }

@@ -7,6 +7,11 @@ import Tape
 //   residual: y = x + α·(u_k ∘ … ∘ u_1)(x)     (span k; Li et al. 2016, "Demystifying ResNet",
 //             https://arxiv.org/abs/1611.01186, compare k = 1, 2, 3)
 //   plain:    y = u(x)
+// Pre-activation form (`ResidualForm.preActivation`, He et al. 2016, "Identity mappings in deep
+// residual networks"; the block of Balduzzi et al. 2017, §3): each hidden unit is
+// u(x) = W·act(norm(x)) + b, so a span-1 block is y = x + α·W·ρ(BN(x)) (without normalisation
+// y = x + α·W·ρ(x)), and the input unit is the linear map W_in·x + b_in alone (no normalisation
+// or nonlinearity: the stream starts unnormalised, as in He et al.'s pre-activation nets).
 // Balduzzi et al. 2017 (https://arxiv.org/abs/1702.08591) and Philipp et al. 2018
 // (https://arxiv.org/abs/1712.05577) study these at initialisation. CReLU doubles the width of
 // the stream, and Looks-Linear initialisation makes a CReLU net start linear.
@@ -28,6 +33,15 @@ public enum Nonlinearity: String, Sendable, CaseIterable, Codable {
 /// The normalisation after each hidden linear map.
 public enum FeatureNormalization: String, Sendable, CaseIterable, Codable { case none, batch, layer }
 
+/// Where a hidden unit's normalisation and nonlinearity sit relative to its linear map.
+public enum ResidualForm: String, Sendable, CaseIterable, Codable {
+    /// u(x) = act(norm(W·x + b)): the original ResNet order; with a shortcut y = x + α·u(x),
+    /// the nonlinearity comes before the addition.
+    case postActivation
+    /// u(x) = W·act(norm(x)) + b: He et al.'s pre-activation order; the input unit is linear.
+    case preActivation
+}
+
 public struct DeepNetworkConfiguration: Sendable {
     public var inputs: Int, outputs: Int
     /// Hidden layers (each Linear + normalisation + nonlinearity).
@@ -46,6 +60,9 @@ public struct DeepNetworkConfiguration: Sendable {
     /// images, BatchNorm2d, and global average pooling before the head; `inputs` is then the
     /// number of input channels. Layer normalisation is for dense nets only.
     public var convolutional = false
+    /// The order within each hidden unit (post-activation unless set; pre-activation is for
+    /// dense nets whose nonlinearity keeps the width, i.e. not CReLU).
+    public var form: ResidualForm = .postActivation
 
     public init(inputs: Int, outputs: Int, depth: Int, width: Int, nonlinearity: Nonlinearity = .relu,
                 normalization: FeatureNormalization = .none, shortcutSpan: Int? = nil, residualScale: Float = 1,
@@ -57,7 +74,8 @@ public struct DeepNetworkConfiguration: Sendable {
     }
 }
 
-/// One hidden layer u(x) = act(norm(W·x + b)), W a matrix or a 3×3 convolution.
+/// One hidden layer u(x) = act(norm(W·x + b)), W a matrix or a 3×3 convolution; in the
+/// pre-activation form u(x) = W·act(norm(x)) + b.
 public final class DenseUnit: Layer {
     /// The Linear (or, in convolutional networks, Conv2d) map.
     public let linear: Layer
@@ -66,6 +84,8 @@ public final class DenseUnit: Layer {
     public var bias: Parameter { linear.ownParameters[1].1 }
     public let norm: Layer?
     public let nonlinearity: Nonlinearity
+    /// The order of normalisation, nonlinearity and linear map.
+    public let form: ResidualForm
 
     init(inputs: Int, configuration c: DeepNetworkConfiguration, initializer: Initializer, using random: inout SplitMix64) {
         let map: Layer
@@ -80,17 +100,27 @@ public final class DenseUnit: Layer {
         }
         linear = map
         precondition(!(c.convolutional && c.normalization == .layer), "DeepNetwork: layer normalisation is for dense networks")
+        precondition(c.form == .postActivation || (!c.convolutional && c.nonlinearity != .crelu),
+                     "DeepNetwork: the pre-activation form is for dense networks without CReLU")
+        // Post-activation normalises the map's output; pre-activation its input (of the same width here).
+        let normalized = c.form == .postActivation ? c.width : inputs
         switch c.normalization {
         case .none: norm = nil
-        case .batch: norm = c.convolutional ? BatchNorm2d(c.width) : BatchNorm1d(c.width)
-        case .layer: norm = LayerNorm([c.width])
+        case .batch: norm = c.convolutional ? BatchNorm2d(normalized) : BatchNorm1d(normalized)
+        case .layer: norm = LayerNorm([normalized])
         }
         nonlinearity = c.nonlinearity
+        form = c.form
     }
 
     public override func forward(_ x: Variable, _ context: inout ForwardContext) -> Variable {
-        let z = linear(x, &context)
-        return nonlinearity.apply(norm.map { $0(z, &context) } ?? z)
+        switch form {
+        case .postActivation:
+            let z = linear(x, &context)
+            return nonlinearity.apply(norm.map { $0(z, &context) } ?? z)
+        case .preActivation:
+            return linear(nonlinearity.apply(norm.map { $0(x, &context) } ?? x), &context)
+        }
     }
 
     public override var namedChildren: [(String, Layer)] { [("linear", linear)] + (norm.map { [("norm", $0)] } ?? []) }
@@ -129,7 +159,12 @@ public final class DeepNetwork: Layer, ResidualNetwork {
         if case .looksLinear(let gain) = configuration.weightInitializer { firstInitializer = .orthogonal(gain: gain) } else {
             firstInitializer = configuration.weightInitializer
         }
-        input = DenseUnit(inputs: configuration.inputs, configuration: configuration, initializer: firstInitializer, using: &random)
+        var inputConfiguration = configuration
+        if configuration.form == .preActivation {
+            // The linear input map W_in·x + b_in: a post-activation unit without normalisation or nonlinearity.
+            (inputConfiguration.form, inputConfiguration.normalization, inputConfiguration.nonlinearity) = (.postActivation, .none, .linear)
+        }
+        input = DenseUnit(inputs: configuration.inputs, configuration: inputConfiguration, initializer: firstInitializer, using: &random)
         let span = configuration.shortcutSpan ?? 1
         var remaining = configuration.depth
         var groups: [DenseBlock] = []

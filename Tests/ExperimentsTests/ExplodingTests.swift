@@ -43,6 +43,24 @@ struct ExplodingTests {
         // Plain nets explode but the residual twins explode as much.
         let residualExplodes = results(plainRates: [1.0, 1.1, 1.15, 1.21, 1.2, 1.25], residualRate: 1.25)
         #expect(E.verdict(residualExplodes).verdict == .disagree)
+        // Four plain nets explode, but SeLU (named in the paper's abstract) does not: central, disagree.
+        let seluFlat = results(plainRates: [1.0, 1.1, 1.0, 1.21, 1.2, 1.25], residualRate: 1.0)
+        #expect(E.verdict(seluFlat).verdict == .disagree)
+        // Plain ReLU without normalisation explodes too, against the paper's §3–4: a side claim fails.
+        let reluExplodes = results(plainRates: [1.2, 1.1, 1.15, 1.21, 1.2, 1.25], residualRate: 1.0)
+        #expect(E.verdict(reluExplodes).verdict == .partly)
+    }
+
+    /// Effective depth Σ q_b from hand-made branch shares: ½ per block over 4 blocks is 2, and the
+    /// path-length distribution is Binomial(4, ½).
+    @Test func effectiveDepthFromBranchShares() {
+        let m = E.Measurement(architecture: .init(nonlinearity: .relu, normalization: .batch, residual: true),
+                              gscBySeed: [[1]], branchSharesBySeed: [[0.5, 0.5, 0.5, 0.5]])
+        #expect(m.effectiveDepthBySeed == [2])
+        let binomial: [Double] = [1, 4, 6, 4, 1].map { $0 / 16 }
+        let distribution: [Double] = m.pathProfiles![0].distribution
+        #expect(zip(distribution, binomial).allSatisfy { abs($0 - $1) < 1e-12 } && distribution.count == 5)
+        #expect(m.pathProfiles![0].depth(carrying: 0.9) == 3)   // 11/16 < 0.9 ≤ 15/16
     }
 
     @Test func quickSetupInvariants() throws {
@@ -57,5 +75,13 @@ struct ExplodingTests {
         // Plain BN-ReLU grows exponentially, near the mean-field rate √(π/(π−1)) ≈ 1.21.
         let growth = E.growth(relu, depth: setup.depth)
         #expect(growth.rate > 1.1 && growth.rate < 1.35, "rate \(String(describing: growth.rate))")
+        // Residual nets carry branch shares in [0, 1] for each of their blocks, plain nets none; the
+        // effective depth lies strictly between 0 (identities) and the number of blocks (plain).
+        for m in results.measurements {
+            guard m.architecture.residual else { #expect(m.branchSharesBySeed == nil); continue }
+            let shares = m.branchSharesBySeed![0]
+            #expect(shares.count == setup.depth && shares.allSatisfy { $0 >= 0 && $0 <= 1 }, "\(m.architecture.label)")
+            #expect(m.effectiveDepthBySeed![0] > 0 && m.effectiveDepthBySeed![0] < Double(setup.depth), "\(m.architecture.label)")
+        }
     }
 }

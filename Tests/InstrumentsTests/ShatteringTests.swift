@@ -101,6 +101,51 @@ struct ShatteringTests {
         #expect(Swift.abs(gram.meanOffDiagonalCorrelation - 1) < 1e-6)
         #expect(gram.covariance.allSatisfy { row in row.allSatisfy { Swift.abs($0) < 1e-12 } })
     }
+
+    /// g = 1, 2, 3, 4 by hand: ḡ = 2.5, centred −1.5, −0.5, 0.5, 1.5 with Σ = 5; lag 1:
+    /// 0.75 − 0.25 + 0.75 = 1.25 → r(1) = 0.25; lag 2: −0.75 − 0.75 → r(2) = −0.3. Uncentred
+    /// lag 1: (2 + 6 + 12)/√(14·29) = 20/√406.
+    @Test func centredAndUncentredCorrelationByHand() {
+        let c = SequenceCorrelation([1, 2, 3, 4], maxLag: 2)
+        #expect(Swift.abs(c.autocorrelation![1] - 0.25) < 1e-15 && Swift.abs(c.autocorrelation![2] + 0.3) < 1e-15)
+        #expect(Swift.abs(c.lagCorrelation[1] - 20 / Double(406).squareRoot()) < 1e-15)
+        #expect(c.lag1Autocorrelation == c.autocorrelation![1])
+    }
+
+    /// y = BN(x) on one channel (γ = 1, β = 0): Σₙ yₙ ≡ 0, so the gradient through the batch
+    /// statistics is 0 everywhere; with the statistics frozen it is 1/√(σ² + ε) everywhere (σ² the
+    /// biased variance of the grid), and evaluation mode then reproduces the training output.
+    @Test func batchNormGradientConventions() {
+        let grid = gridPoints(from: -1, to: 3, count: 9)
+        let through = shatteredGradients(of: BatchNorm1d(1), grid: grid, maxLag: 2, batchNorm: .throughBatchStatistics)
+        #expect(through.gradients.allSatisfy { Swift.abs($0) < 1e-6 })
+        let norm = BatchNorm1d(1)
+        let frozen = shatteredGradients(of: norm, grid: grid, maxLag: 2, batchNorm: .frozenStatistics)
+        let mean = grid.reduce(0) { $0 + Double($1) } / 9
+        let variance = grid.reduce(0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / 9
+        #expect(Swift.abs(Double(norm.runningMean.value.scalars[0]) - mean) < 1e-6)
+        #expect(Swift.abs(Double(norm.runningVariance.value.scalars[0]) - variance) < 1e-5)
+        #expect(frozen.gradients.allSatisfy { Swift.abs($0 - 1 / (variance + 1e-5).squareRoot()) < 1e-5 })
+        var training = ForwardContext.training(), evaluation = ForwardContext.evaluation
+        let x = Variable(Tensor(shape: [9, 1], scalars: grid))
+        let trained = BatchNorm1d(1)(x, &training).scalars, evaluated = norm(x, &evaluation).scalars
+        #expect(zip(trained, evaluated).allSatisfy { Swift.abs($0 - $1) < 1e-5 })
+    }
+
+    /// A deep BatchNorm net: freezing the grid's statistics leaves every output as in training mode.
+    @Test func frozenStatisticsReproduceTheTrainingPass() {
+        var configuration = DeepNetworkConfiguration(inputs: 1, outputs: 1, depth: 6, width: 16, normalization: .batch,
+                                                     shortcutSpan: 1, biasStandardDeviation: 0.1)
+        configuration.form = .preActivation
+        let net = DeepNetwork(configuration, seed: 2)
+        let x = Variable(Tensor(shape: [32, 1], scalars: gridPoints(count: 32)))
+        var training = ForwardContext.training()
+        let trained = net(x, &training).scalars
+        freezeBatchStatistics(of: net, on: x.value)
+        var evaluation = ForwardContext.evaluation
+        let evaluated = net(x, &evaluation).scalars
+        #expect(zip(trained, evaluated).allSatisfy { Swift.abs($0 - $1) < 1e-4 * Swift.max(1, Swift.abs($0)) })
+    }
 }
 
 private extension Double {

@@ -18,24 +18,6 @@ struct ExperimentTests {
         return csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
     }
 
-    @Test func shattering() throws {
-        let rows = try run("shattering", plots: ["correlation", "gradients"])
-        #expect(rows.count == 5 * 4 * 2)
-        for row in rows {
-            let correlation = Double(row[3])!
-            #expect(correlation.isFinite && correlation >= -1.0001 && correlation <= 1.0001, "\(row)")
-        }
-    }
-
-    @Test func exploding() throws {
-        let rows = try run("exploding", plots: ["gsc"])
-        #expect(rows.count == 12 * 2 * 18)   // f₀ … f₁₆ and the logits, for 12 setups and 2 seeds
-        for row in rows {
-            let gsc = Double(row[3])!
-            #expect(gsc.isFinite && gsc > 0, "\(row)")
-        }
-    }
-
     @Test func listAndUnknown() throws {
         let list = try runLab(["experiment", "list"])
         #expect(list.status == 0 && list.standardOutput.contains("shattering") && list.standardOutput.contains("exploding"))
@@ -44,28 +26,8 @@ struct ExperimentTests {
     }
 }
 
-/// The quick smoke tests of `hessian`, `highway` and `looks-linear` (the last two train on MNIST).
+/// The quick smoke tests of `highway` and `looks-linear` (both train on MNIST).
 extension ExperimentTests {
-    @Test func hessian() throws {
-        let rows = try run("hessian", plots: ["condition", "spectrum"])
-        #expect(rows.count == 3 * 3 * 2 * 2)   // linear, tanh and ReLU nets × spans 1–3 × depths 6, 12 × 2 seeds
-        for row in rows {
-            let (setup, span, depth) = (row[0], Int(row[1])!, Int(row[2])!)
-            let parameters = Int(row[4])!, radius = Double(row[5])!
-            #expect(parameters == depth * 4, "\(row)")   // width 2: the hidden weights only
-            #expect(radius.isFinite && radius >= 0, "\(row)")
-            #expect(Int(row[7])! + Int(row[8])! + Int(row[9])! == parameters, "\(row)")
-            if let condition = Double(row[6]) { #expect(condition.isFinite && condition >= 1, "\(row)") }
-            if setup != "ReLU near zero" && span == 3 { #expect(radius == 0, "\(row)") }   // a high-order stationary point
-            if setup != "ReLU near zero" && span == 2 { #expect(radius > 0 && row[7] == row[8], "\(row)") }   // a strict saddle, ±σ
-        }
-        // Span 2 at the zero point: the same condition number at every depth, seed by seed.
-        for seed in ["0", "1"] {
-            let conditions = rows.filter { $0[0] == "linear at zero" && $0[1] == "2" && $0[3] == seed }.map { Double($0[6])! }
-            #expect(conditions.count == 2 && abs(conditions[0] / conditions[1] - 1) < 1e-3, "\(conditions)")
-        }
-    }
-
     @Test(.enabled(if: FileManager.default.fileExists(atPath: sharedData + "/mnist"), "needs ../shared/data"))
     func highway() throws {
         let rows = try run("highway", plots: ["loss", "gates"])

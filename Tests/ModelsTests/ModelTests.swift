@@ -177,6 +177,51 @@ struct ModelForwardTests {
         let y0 = ll(Variable(Tensor.zeros([1, 3])), &context).value
         #expect(zip((y2 - y0).scalars, ((y1 - y0) * 2).scalars).allSatisfy { Swift.abs($0 - $1) < 1e-4 })
     }
+
+    /// Pre-activation (He et al. 2016; Balduzzi et al. 2017 §3): x₀ = W_in·x + b_in, then
+    /// x_{l} = x_{l−1} + α·(W_l·ρ(BN(x_{l−1})) + b_l), then the head; checked by hand in
+    /// training mode (BN over the batch, biased variance, ε = 1e-5).
+    @Test func preActivationBlocksNormaliseBeforeTheMap() {
+        var configuration = DeepNetworkConfiguration(inputs: 2, outputs: 1, depth: 2, width: 3, normalization: .batch,
+                                                     shortcutSpan: 1, residualScale: 0.5, biasStandardDeviation: 0.1)
+        configuration.form = .preActivation
+        let network = DeepNetwork(configuration, seed: 3)
+        #expect(network.input.norm == nil && network.input.nonlinearity == .linear)
+        var random = SplitMix64(seed: 8)
+        let x = Tensor.randomNormal([4, 2], using: &random)
+        func affine(_ h: [[Double]], _ unit: Linear) -> [[Double]] {
+            let w: [Double] = unit.weight.value.scalars.map(Double.init)
+            let b: [Double] = unit.bias!.value.scalars.map(Double.init)
+            let outs = unit.weight.value.shape[0], ins = unit.weight.value.shape[1]
+            return h.map { (row: [Double]) -> [Double] in
+                (0..<outs).map { (o: Int) -> Double in
+                    var sum = b[o]
+                    for i in 0..<ins { sum += w[o * ins + i] * row[i] }
+                    return sum
+                }
+            }
+        }
+        func batchNormReLU(_ h: [[Double]]) -> [[Double]] {
+            let n = Double(h.count), channels = h[0].count
+            var means = [Double](repeating: 0, count: channels), variances = [Double](repeating: 0, count: channels)
+            for row in h { for c in 0..<channels { means[c] += row[c] / n } }
+            for row in h { for c in 0..<channels { variances[c] += (row[c] - means[c]) * (row[c] - means[c]) / n } }
+            return h.map { (row: [Double]) -> [Double] in
+                (0..<channels).map { (c: Int) -> Double in Swift.max(0, (row[c] - means[c]) / (variances[c] + 1e-5).squareRoot()) }
+            }
+        }
+        let inputs: [[Double]] = (0..<4).map { (i: Int) -> [Double] in [Double(x.scalars[i * 2]), Double(x.scalars[i * 2 + 1])] }
+        var h = affine(inputs, network.input.linear as! Linear)
+        for block in network.blocks.layers {
+            let unit = (block as! DenseBlock).units.layers[0] as! DenseUnit
+            let branch = affine(batchNormReLU(h), unit.linear as! Linear)
+            for i in h.indices { for c in h[i].indices { h[i][c] += 0.5 * branch[i][c] } }
+        }
+        let expected = affine(h, network.output).map { $0[0] }
+        var context = ForwardContext.training()
+        let y = network(Variable(x), &context).value.scalars.map(Double.init)
+        #expect(zip(y, expected).allSatisfy { Swift.abs($0 - $1) < 1e-4 }, "\(y) vs \(expected)")
+    }
 }
 
 @Suite("Stochastic depth")

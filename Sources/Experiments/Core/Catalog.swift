@@ -2,6 +2,8 @@
 public enum ExperimentCatalog {
     /// The experiments.
     public static var all: [ExperimentEntry] {[
+        ExperimentEntry(ShatteredGradients.self),
+        ExperimentEntry(DemystifyingResNet.self),
         ExperimentEntry(ExplodingGradients.self),
     ]}
 

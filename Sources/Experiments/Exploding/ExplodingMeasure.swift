@@ -26,11 +26,26 @@ extension ExplodingGradients {
         public var architecture: Architecture
         /// GSC(k, 0) for k = 0 … depth + 1 (the last is the logits), one array per seed.
         public var gscBySeed: [[Double]]
+        /// Residual nets only: each block's branch share q_b = ‖R_b‖²/(‖S_b‖² + ‖R_b‖²) of its squared
+        /// Jacobian norm (`measureBranchShares`), one array per seed; the effective depth is Σ_b q_b.
+        public var branchSharesBySeed: [[Double]]?
 
         /// One architecture's profiles.
-        public init(architecture: Architecture, gscBySeed: [[Double]]) {
-            (self.architecture, self.gscBySeed) = (architecture, gscBySeed)
+        public init(architecture: Architecture, gscBySeed: [[Double]], branchSharesBySeed: [[Double]]? = nil) {
+            (self.architecture, self.gscBySeed, self.branchSharesBySeed) = (architecture, gscBySeed, branchSharesBySeed)
         }
+
+        /// The effective depth Σ_b q_b per seed (nil for plain nets).
+        public var effectiveDepthBySeed: [Double]? { branchSharesBySeed?.map { $0.reduce(0, +) } }
+
+        /// The path-length distribution per seed (nil for plain nets).
+        public var pathProfiles: [PathContributionProfile]? { branchSharesBySeed?.map { PathContributionProfile(branchShares: $0) } }
+    }
+
+    /// One seed of one architecture: the GSC profile and, for residual nets, the branch shares.
+    struct Unit: Codable {
+        var gsc: [Double]
+        var branchShares: [Double]?
     }
 
     /// Every architecture's GSC profiles.
@@ -58,8 +73,8 @@ extension ExplodingGradients {
         run.plan(units: architectures.count * setup.seeds.count)
         let estimator = JacobianEstimator.randomProjections(count: setup.projections, seed: 7)
         let measurements = try architectures.map { architecture in
-            let profiles = try setup.seeds.map { seed in
-                try run.unit("\(architecture.label) seed \(seed)") { () -> [Double] in
+            let units = try setup.seeds.map { seed in
+                try run.unit("\(architecture.label) seed \(seed)") { () -> Unit in
                     let initializer: Initializer = architecture.nonlinearity == .relu ? .kaimingNormal() : .kaimingNormal(gain: 1)
                     let network = DeepNetwork(DeepNetworkConfiguration(
                         inputs: setup.width, outputs: 10, depth: setup.depth, width: setup.width,
@@ -67,10 +82,18 @@ extension ExplodingGradients {
                         shortcutSpan: architecture.residual ? 1 : nil, weightInitializer: initializer), seed: seed)
                     var random = SplitMix64(seed: seed ^ 0xDA7A)
                     let input = Tensor.randomNormal([setup.batch, setup.width], using: &random)
-                    return gradientScaleProfile(of: network, input: input, context: .training(seed: seed), estimator: estimator).lowestToEach
+                    let gsc = gradientScaleProfile(of: network, input: input, context: .training(seed: seed), estimator: estimator).lowestToEach
+                    // Effective depth (Philipp et al. §6, "ResNets reduce the effective depth"): the branch share of every block's Jacobian.
+                    let shares = architecture.residual
+                        ? measureBranchShares(of: network, mode: .training, estimator: estimator) { context in
+                            network(Variable(input), &context).sum()
+                        }
+                        : nil
+                    return Unit(gsc: gsc, branchShares: shares)
                 }
             }
-            return Measurement(architecture: architecture, gscBySeed: profiles)
+            return Measurement(architecture: architecture, gscBySeed: units.map(\.gsc),
+                               branchSharesBySeed: architecture.residual ? units.map { $0.branchShares ?? [] } : nil)
         }
         return Results(depth: setup.depth, measurements: measurements)
     }

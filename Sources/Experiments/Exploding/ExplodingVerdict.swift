@@ -7,20 +7,38 @@ import Darwin
 extension ExplodingGradients {
     /// The paper's thresholds, fixed before any run.
     public enum Thresholds {
-        /// A per-layer GSC growth rate r = exp(slope of ln GSC(k, 0) over k) at or above this
-        /// counts as exponential growth (1.05 compounds to 11× over 50 layers).
+        /// Exploding gradients are a GSC that grows exponentially with depth (the paper's definition,
+        /// §3: GSC(k, l) ≈ r^(k−l) with r > 1). We count a fitted per-layer rate r = exp(slope of ln
+        /// GSC(k, 0) over k) at or above 1.05 (11× over 50 layers, the paper's depth) as exponential growth …
         public static let exponentialRate = 1.05
-        /// The log-linear fit must explain this much of ln GSC's variance over depth.
+        /// … when the log-linear fit explains this much of ln GSC's variance over depth. The fit is on
+        /// the seed mean of ln GSC at every layer k = 1 … depth: a net growing by r ≥ 1.05 per layer
+        /// gains ≥ 0.05 per layer in ln GSC, against seed-to-seed noise of a few hundredths at width 100,
+        /// so R² ≥ 0.9 separates steady growth from noise even with 2–3 seeds; a net whose GSC only
+        /// wanders (R² < 0.9) is not exploding, whatever its endpoint.
         public static let minimumFit = 0.9
         /// Of the plain architectures, at least this many must explode: the paper's "a range of
-        /// popular architectures".
+        /// popular architectures" (abstract, §3).
         public static let minimumExplodingPlain = 3
-        /// A residual twin "reduces" the GSC when its GSC at the top is at most this fraction of the plain net's.
+        /// The architectures the paper names as exploding although believed to "solve" the problem
+        /// (abstract: batch normalization and SeLU; §3): these must explode (central).
+        public static let namedExploding: [Architecture] = [
+            Architecture(nonlinearity: .relu, normalization: .batch, residual: false),
+            Architecture(nonlinearity: .selu, normalization: .none, residual: false),
+        ]
+        /// Plain ReLU without normalisation is positively homogeneous, and the paper finds no exploding
+        /// gradients in it (§3–4: its GSC stays near 1; its problem is a collapsing domain instead): a
+        /// side finding that it does not explode.
+        public static let notExploding: [Architecture] = [Architecture(nonlinearity: .relu, normalization: .none, residual: false)]
+        /// A residual twin "reduces" the GSC when its GSC at the top is at most this fraction of the
+        /// plain net's (the paper's §6: ResNets reduce the gradient explosion, by orders of magnitude at depth 50).
         public static let residualReduction = 0.1
     }
 
     /// The mean-field per-layer GSC growth of a plain BatchNorm-ReLU MLP at initialisation,
-    /// √(π/(π − 1)) ≈ 1.21 (the paper's §4 / appendix analysis).
+    /// √(π/(π − 1)) ≈ 1.21: BatchNorm divides the backward signal by the standard deviation of
+    /// ReLU features, √((π − 1)/π) of their root mean square (Yang et al. 2019, "A mean field theory
+    /// of batch normalization", arXiv:1902.08129; Philipp et al. measure BN-ReLU's explosion, §3).
     public static let batchNormReLUMeanFieldRate = (Double.pi / (Double.pi - 1)).squareRoot()
 
     /// ln GSC(k, 0) fitted as a + k·ln r over the hidden layers k = 1 … depth (seed means of ln GSC):
@@ -71,6 +89,29 @@ extension ExplodingGradients {
             holds: !pairs.isEmpty && reduced.count == pairs.count,
             evidence: "the residual twin's GSC(\(depth), 0) is ≤ \(Thresholds.residualReduction)× the plain net's in \(reduced.count) "
                 + "of \(pairs.count) exploding architectures"))
+        func explodes(_ m: Measurement) -> Bool {
+            let g = growth(m, depth: depth)
+            return g.rate >= Thresholds.exponentialRate && g.fit >= Thresholds.minimumFit
+        }
+        let named = Thresholds.namedExploding.compactMap { a in results.measurements.first { $0.architecture == a } }
+        if !named.isEmpty {
+            let failing = named.filter { !explodes($0) }
+            findings.insert(Finding(
+                "the architectures believed to solve the problem — batch normalization (ReLU) and SeLU — have exploding gradients",
+                holds: failing.isEmpty,
+                evidence: named.map { m in
+                    let g = growth(m, depth: depth)
+                    return "\(m.architecture.label): r = \(formatted(g.rate, 3)), R² \(formatted(g.fit, 2))"
+                }.joined(separator: "; ") + " (need r ≥ \(Thresholds.exponentialRate) with R² ≥ \(Thresholds.minimumFit) for each)"), at: 1)
+        }
+        for m in Thresholds.notExploding.compactMap({ a in results.measurements.first { $0.architecture == a } }) {
+            let g = growth(m, depth: depth)
+            findings.append(Finding(
+                "\(m.architecture.label) (positively homogeneous) does not explode",
+                holds: !explodes(m),
+                evidence: "r = \(formatted(g.rate, 3)), R² \(formatted(g.fit, 2)) (exploding means r ≥ \(Thresholds.exponentialRate) with R² ≥ \(Thresholds.minimumFit))",
+                isCentral: false))
+        }
         if let bn = plain.first(where: { $0.architecture.nonlinearity == .relu && $0.architecture.normalization == .batch }) {
             let rate = growth(bn, depth: depth).rate
             findings.append(Finding(
