@@ -3,6 +3,8 @@ public enum ExperimentCatalog {
     /// The experiments.
     public static var all: [ExperimentEntry] {[
         ExperimentEntry(ExplodingGradients.self),
+        ExperimentEntry(HighwayNetworks.self),
+        ExperimentEntry(LooksLinear.self),
     ]}
 
     /// The experiment called `name`, or nil.
