@@ -65,7 +65,7 @@ public enum LooksLinear: Experiment {
         public static let full = Setup(
             data: DataSubset(.mnist, train: 8_000, test: 10_000), depths: [5, 10, 20, 50, 100], nets: Net.allCases,
             creluWidth: 64, reluWidth: 90, resNetShortcutSpan: 2, initialization: initialization, batchNorm: batchNorm,
-            learningRates: [0.003, 0.01, 0.03], epochs: 4, batchSize: 100, momentum: 0.9, schedule: schedule, curveBins: 40,
+            learningRates: [0.001, 0.003, 0.01, 0.03], epochs: 4, batchSize: 100, momentum: 0.9, schedule: schedule, curveBins: 40,
             seeds: [0, 1, 2])
 
         static let initialization = [
