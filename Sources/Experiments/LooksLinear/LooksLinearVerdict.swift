@@ -61,11 +61,23 @@ extension LooksLinear {
     /// The gain of `net` at `depth`: (acc_net − acc_linear) / (acc_ResNet − acc_linear); NaN when
     /// a baseline is missing or the ResNet is not above the linear model.
     public static func gain(_ results: Results, net: Net, depth: Int) -> Double {
+        guard let margins = margins(results, net: net, depth: depth), margins.resNet > 0 else { return .nan }
+        return margins.net / margins.resNet
+    }
+
+    /// acc_net − acc_linear and acc_ResNet − acc_linear at `depth`; nil when a net is missing.
+    static func margins(_ results: Results, net: Net, depth: Int) -> (net: Double, resNet: Double)? {
         guard let linear = selected(results, net: .linear, depth: 0), let resNet = selected(results, net: .resNet, depth: depth),
-              let subject = selected(results, net: net, depth: depth) else { return .nan }
-        let span = resNet.accuracyForVerdict - linear.accuracyForVerdict
-        guard span > 0 else { return .nan }
-        return (subject.accuracyForVerdict - linear.accuracyForVerdict) / span
+              let subject = selected(results, net: net, depth: depth) else { return nil }
+        return (subject.accuracyForVerdict - linear.accuracyForVerdict, resNet.accuracyForVerdict - linear.accuracyForVerdict)
+    }
+
+    /// Whether `net` keeps at least `share` of the ResNet's gain at `depth`: acc_net − acc_linear ≥
+    /// share × max(acc_ResNet − acc_linear, 0). A ResNet no better than the linear model asks only
+    /// that the net be no worse than the linear model.
+    static func keeps(_ results: Results, net: Net, depth: Int, share: Double) -> Bool {
+        guard let margins = margins(results, net: net, depth: depth) else { return false }
+        return margins.net >= share * Swift.max(margins.resNet, 0)
     }
 
     public static func verdict(_ results: Results) -> Judgement {
@@ -94,11 +106,11 @@ extension LooksLinear {
         let gains = depths.map { gain(results, net: .looksLinear, depth: $0) }
         findings.append(Finding(
             "they come close to a ResNet of the same depth and width",
-            holds: !gains.isEmpty && gains.allSatisfy { $0.isFinite && $0 >= Thresholds.gainVersusResNet },
+            holds: !depths.isEmpty && depths.allSatisfy { keeps(results, net: .looksLinear, depth: $0, share: Thresholds.gainVersusResNet) },
             evidence: "share of the ResNet's accuracy gain over the linear model: "
                 + zip(depths, gains).map { "\(formatted($0.1, 2)) at \($0.0)" }.joined(separator: ", ")
                 + "; need ≥ \(formatted(Thresholds.gainVersusResNet, 2)) at every depth"
-                + (gains.contains { !$0.isFinite } ? " (nan: a baseline is missing or the ResNet is not above the linear model)" : "")))
+                + (gains.contains { !$0.isFinite } ? " (nan: a baseline is missing, or the ResNet is not above the linear model and the net need only match the linear model)" : "")))
 
         // 3. Side: without the mirrored init, plain nets degrade with depth.
         if let deepest = depths.max() {
@@ -106,7 +118,9 @@ extension LooksLinear {
             let controlGains = controls.map { gain(results, net: $0, depth: deepest) }
             findings.append(Finding(
                 "plain nets without Looks-Linear (CReLU with a random init, ReLU with Kaiming init) degrade with depth",
-                holds: !controls.isEmpty && controlGains.allSatisfy { $0.isFinite && $0 < Thresholds.controlGain },
+                holds: !controls.isEmpty && controls.allSatisfy {
+                    margins(results, net: $0, depth: deepest) != nil && !keeps(results, net: $0, depth: deepest, share: Thresholds.controlGain)
+                },
                 evidence: "share of the ResNet's gain at \(deepest) layers: "
                     + zip(controls, controlGains).map { "\($0.0.rawValue) \(formatted($0.1, 2))" }.joined(separator: ", ")
                     + "; need < \(formatted(Thresholds.controlGain, 2)) for each",
