@@ -107,8 +107,9 @@ extension LooksLinear {
         findings.append(Finding(
             "they come close to a ResNet of the same depth and width",
             holds: !depths.isEmpty && depths.allSatisfy { keeps(results, net: .looksLinear, depth: $0, share: Thresholds.gainVersusResNet) },
-            evidence: "share of the ResNet's accuracy gain over the linear model: "
-                + zip(depths, gains).map { "\(formatted($0.1, 2)) at \($0.0)" }.joined(separator: ", ")
+            evidence: "share of the ResNet's accuracy gain over the linear model (Looks-Linear / ResNet test accuracy): "
+                + zip(depths, gains).map { "\(formatted($0.1, 2)) at \($0.0) (\(accuracyText(results, .looksLinear, $0.0)) / \(accuracyText(results, .resNet, $0.0)))" }
+                    .joined(separator: ", ")
                 + "; need ≥ \(formatted(Thresholds.gainVersusResNet, 2)) at every depth"
                 + (gains.contains { !$0.isFinite } ? " (nan: a baseline is missing, or the ResNet is not above the linear model and the net need only match the linear model)" : "")))
 
@@ -122,11 +123,18 @@ extension LooksLinear {
                     margins(results, net: $0, depth: deepest) != nil && !keeps(results, net: $0, depth: deepest, share: Thresholds.controlGain)
                 },
                 evidence: "share of the ResNet's gain at \(deepest) layers: "
-                    + zip(controls, controlGains).map { "\($0.0.rawValue) \(formatted($0.1, 2))" }.joined(separator: ", ")
+                    + zip(controls, controlGains).map { "\($0.0.rawValue) \(formatted($0.1, 2)) (\(accuracyText(results, $0.0, deepest)))" }
+                        .joined(separator: ", ") + "; the ResNet \(accuracyText(results, .resNet, deepest)), the linear model "
+                    + accuracyText(results, .linear, 0)
                     + "; need < \(formatted(Thresholds.controlGain, 2)) for each",
                 isCentral: false))
         }
         return Judgement(findings)
+    }
+
+    /// The verdict's test accuracy of `net` at `depth`, "96.10%" ("—" when not measured).
+    static func accuracyText(_ results: Results, _ net: Net, _ depth: Int) -> String {
+        selected(results, net: net, depth: depth).map { percent($0.accuracyForVerdict) } ?? "—"
     }
 
     /// "3.21%".
