@@ -25,7 +25,7 @@ struct Experiment: Sendable {
 }
 
 /// Every experiment `lab experiment NAME` knows, in the order of the issue.
-let experiments: [Experiment] = [ensemblesExperiment, identityMappingsExperiment, highwayExperiment, stochasticDepthExperiment, looksLinearExperiment]
+let experiments: [Experiment] = [ensemblesExperiment, identityMappingsExperiment, stochasticDepthExperiment]
 
 /// Accumulates an experiment's outputs and writes them atomically.
 struct ExperimentWriter {

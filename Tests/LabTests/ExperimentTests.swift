@@ -26,48 +26,6 @@ struct ExperimentTests {
     }
 }
 
-/// The quick smoke tests of `highway` and `looks-linear` (both train on MNIST).
-extension ExperimentTests {
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: sharedData + "/mnist"), "needs ../shared/data"))
-    func highway() throws {
-        let rows = try run("highway", plots: ["loss", "gates"])
-        // Plain nets and highway nets with two gate biases, 2 and 4 layers, 2 seeds: 4 loss bins, final loss and
-        // accuracy each, and for highway nets the mean and std of every gate layer at init and after training.
-        #expect(rows.count == 3 * 2 * 2 * 6 + 2 * 2 * (1 + 3) * 4)
-        for row in rows {
-            let value = Double(row[6])!
-            switch row[4] {
-            case "train_loss", "final_train_loss": #expect(value.isFinite && value > 0 && value < 10, "\(row)")
-            case "final_train_accuracy", "gate_mean_init", "gate_mean_trained": #expect(value >= 0 && value <= 1, "\(row)")
-            case "gate_std_init", "gate_std_trained": #expect(value >= 0 && value <= 0.5, "\(row)")
-            default: Issue.record("unexpected quantity \(row)")
-            }
-            if row[4].hasPrefix("gate") { #expect(row[0].hasPrefix("highway"), "\(row)") }
-        }
-    }
-
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: sharedData + "/mnist"), "needs ../shared/data"))
-    func looksLinear() throws {
-        let rows = try run("looks-linear", plots: ["depth"])
-        #expect(rows.count == 3 * 2 * 2)   // 3 setups × depths 2, 6 × 2 seeds
-        for row in rows {
-            let loss = Double(row[4])!, accuracy = Double(row[5])!
-            #expect(loss.isFinite && loss > 0 && loss < 10, "\(row)")
-            #expect(accuracy >= 0 && accuracy <= 1, "\(row)")
-        }
-    }
-
-    @Test func trainingExperimentsNameMissingData() throws {
-        for name in ["highway", "looks-linear"] {
-            let directory = temporaryPath("experiment-\(name)-nodata")
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            let result = try runLab(["experiment", name, "--quick", "--out", directory, "--data", directory + "/nonexistent"])
-            #expect(result.status == 1 && result.standardError.contains(name) && result.standardError.contains("nonexistent"),
-                    "\(result.standardError)")
-        }
-    }
-}
-
 /// The quick smoke tests of `ensembles`, `identity-mappings` and `stochastic-depth` (all train on MNIST).
 extension ExperimentTests {
     @Test(.enabled(if: FileManager.default.fileExists(atPath: sharedData + "/mnist"), "needs ../shared/data"))

@@ -5,6 +5,8 @@ public enum ExperimentCatalog {
         ExperimentEntry(ShatteredGradients.self),
         ExperimentEntry(DemystifyingResNet.self),
         ExperimentEntry(ExplodingGradients.self),
+        ExperimentEntry(HighwayNetworks.self),
+        ExperimentEntry(LooksLinear.self),
     ]}
 
     /// The experiment called `name`, or nil.
