@@ -1,12 +1,11 @@
+import Instruments
 import Training
 
-/// Mean and sample standard deviation (divided by n − 1; 0 for one value, NaN for none).
+/// Mean and sample standard deviation (divided by n − 1; 0 for one value, NaN for none): the
+/// experiments' name for Instruments' `meanAndSampleStandardDeviation(_:)`.
 public func meanAndSpread(_ values: [Double]) -> (mean: Double, spread: Double) {
-    guard !values.isEmpty else { return (.nan, .nan) }
-    let mean = values.reduce(0, +) / Double(values.count)
-    guard values.count > 1 else { return (mean, 0) }
-    let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
-    return (mean, variance.squareRoot())
+    let summary = meanAndSampleStandardDeviation(values)
+    return (summary.mean, summary.standardDeviation)
 }
 
 /// A fixed number of decimals ("nan", "inf" for non-finite values).
@@ -20,6 +19,8 @@ public func scientific(_ value: Double) -> String {
     var exponent = 0, mantissa = value
     while mantissa >= 10 { mantissa /= 10; exponent += 1 }
     while mantissa < 1 { mantissa *= 10; exponent -= 1 }
+    // 9.996 would print as "10.00": carry into the exponent.
+    if (mantissa * 100).rounded() >= 1000 { mantissa /= 10; exponent += 1 }
     return format(Float(mantissa), 2) + "e" + (exponent >= 0 ? "+" : "") + "\(exponent)"
 }
 
