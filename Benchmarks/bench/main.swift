@@ -3,6 +3,7 @@
 // Measures this machine's multiply-add peak first ("fma-peak", at each thread count), then every
 // suite's measures, each reported with its share of the peak at the same thread count.
 import CKernels
+import Tape
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -19,6 +20,8 @@ let usage = """
                      measured, for % peak)
       --threads N    only this thread count (default: 1 and all CPUs)
       --quick        smaller sizes and fewer repetitions: completes in seconds
+      --profile NAME run the first measure whose name contains NAME once under the
+                     profiler and print its time per op (forward and backward) instead
       --help         this text
     GFLOP/s come from the median time; % peak divides them by fma-peak's best repetition
     (min time) at the same thread count: noise only ever lowers a peak.
@@ -30,6 +33,7 @@ struct Options {
     var filter: String?
     var threads: Int?
     var quick = false
+    var profile: String?
 }
 
 @MainActor
@@ -52,6 +56,9 @@ func parseOptions(_ arguments: [String]) -> Options {
         case "--filter":
             guard let value = remaining.popFirst() else { fail("--filter needs a name") }
             options.filter = value
+        case "--profile":
+            guard let value = remaining.popFirst() else { fail("--profile needs a measure name (or part of one)") }
+            options.profile = value
         case "--threads":
             guard let value = remaining.popFirst(), let count = Int(value), (1...256).contains(count) else {
                 fail("--threads needs a number from 1 to 256")
@@ -97,6 +104,18 @@ func main() {
         if selected(result.measure) { report.line(result, peak: best(result)) }
     }
     let config = SuiteConfig(threadCounts: threadCounts, quick: options.quick)
+    if let name = options.profile {
+        guard let measure = suites.lazy.flatMap({ $0(config) }).first(where: { $0.name.contains(name) }) else {
+            fail("no measure's name contains '\(name)'")
+        }
+        ck_set_num_threads(Int32(measure.threads))
+        let body = measure.prepare()
+        body()   // warm-up: buffers, thread pool
+        let (_, profile) = withProfiling { body() }
+        print("profile of \(measure.name), \(measure.threads) thread\(measure.threads == 1 ? "" : "s"), one repetition after a warm-up:")
+        print(profile)
+        return
+    }
     for suite in suites {
         for measure in suite(config) where selected(measure) {
             report.line(run(measure, timing: timing), peak: peaks[measure.threads])

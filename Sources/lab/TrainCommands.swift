@@ -74,7 +74,17 @@ func trainCommand(_ arguments: Arguments) throws {
                   + "\(counted(trainer.train.count, "training image")) and \(counted(trainer.test.count, "test image")), "
                   + "\(counted(newConfiguration.epochs, "epoch")) of \(counted(trainer.batchesPerEpoch, "step"))")
     }
-    try runTraining(trainer, configuration, runDirectory: runDirectory, data: data, priorEpochSeconds: epochSeconds, stopAtStep: stopAtStep)
+    guard arguments.flag("profile") else {
+        try runTraining(trainer, configuration, runDirectory: runDirectory, data: data, priorEpochSeconds: epochSeconds, stopAtStep: stopAtStep)
+        return
+    }
+    // --profile: time per op over the whole run (training steps and evaluation), printed and
+    // written to RUN_DIR/profile.txt.
+    let (_, profile) = try withProfiling {
+        try runTraining(trainer, configuration, runDirectory: runDirectory, data: data, priorEpochSeconds: epochSeconds, stopAtStep: stopAtStep)
+    }
+    printLine("profile (time per op over this run):\n\(profile)")
+    try RunFiles.writeAtomically(profile.description + "\n", to: runDirectory + "/profile.txt")
 }
 
 /// What `lab train` adds to the trainer's checkpoint metadata.

@@ -15,8 +15,8 @@ commands:
   train   --model M --dataset D --out RUN_DIR [--epochs N --batch-size N --lr X --momentum X
           --weight-decay X --nesterov --schedule constant|cosine|multistep:E1,E2
           --warmup LR:ERROR[:WINDOW] --seed N --threads N --limit N --test-limit N --no-augment --data DIR
-          --stop-at-step N]
-  train   --resume RUN_DIR [--data DIR --threads N --stop-at-step N]   (data: remembered from the run)
+          --stop-at-step N --profile]
+  train   --resume RUN_DIR [--data DIR --threads N --stop-at-step N --profile]   (data: remembered from the run)
   eval    --model M --weights W.safetensors --dataset D [--limit N --data DIR]
 
   experiment list | NAME [--quick] [--out DIR] [--seeds N] [--data DIR]
@@ -45,7 +45,7 @@ func run(_ command: String, _ rest: [String]) throws {
         try trainCommand(Arguments(rest, valueOptions: ["model", "dataset", "out", "resume", "epochs", "batch-size", "lr", "momentum",
                                                         "weight-decay", "schedule", "warmup", "seed", "threads", "limit", "test-limit",
                                                         "data", "stop-at-step"],
-                                   flagOptions: ["no-augment", "nesterov"]))
+                                   flagOptions: ["no-augment", "nesterov", "profile"]))
     case "eval":
         try evalCommand(Arguments(rest, valueOptions: ["model", "weights", "dataset", "limit", "data"], flagOptions: []))
     case "experiment":

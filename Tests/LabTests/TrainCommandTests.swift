@@ -85,6 +85,20 @@ struct TrainCommandTests {
         #expect(actual.first.map { $0.deterministic[2] != "0.0" && Double($0.imagesPerSecond)! > 0 } == true, "\(actual)")
     }
 
+    /// `--profile` prints the time per op of the run and writes it to RUN_DIR/profile.txt.
+    @Test func profileListsTheOpsOfTheRun() throws {
+        let directory = temporaryPath("profiled-run")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try runLab(["train", "--model", "highway-mnist-2", "--dataset", "mnist", "--epochs", "1", "--limit", "64",
+                                 "--test-limit", "16", "--batch-size", "16", "--out", directory, "--data", sharedData, "--profile"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let table = try String(contentsOfFile: directory + "/profile.txt", encoding: .utf8)
+        // highway-mnist-2's layers are dense: matmul forward and backward, gates through sigmoid.
+        for expected in ["matmul", "sigmoid", "forward", "backward", "total (wall)"] {
+            #expect(table.contains(expected) && result.standardOutput.contains(expected), "\(expected) missing:\n\(table)")
+        }
+    }
+
     /// `--resume` without `--data` uses the directory the run was started with; when it is gone
     /// the error says which `--data` to pass; `--data` overrides it.
     @Test func resumeRemembersTheDataDirectory() throws {

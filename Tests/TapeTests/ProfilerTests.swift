@@ -39,8 +39,8 @@ struct ProfilerTests {
     /// the tape's bookkeeping between ops), and never exceed it.
     @Test func opTimesAddUpToTheWallTime() {
         var random = SplitMix64(seed: 5)
-        let x = Variable(Tensor.randomNormal([8, 16, 32, 32], using: &random), requiresGradient: true)
-        let filter = Variable(Tensor.randomNormal([16, 16, 3, 3], using: &random), requiresGradient: true)
+        let x = Variable(Tensor.randomNormal([8, 32, 32, 32], using: &random), requiresGradient: true)
+        let filter = Variable(Tensor.randomNormal([32, 32, 3, 3], using: &random), requiresGradient: true)
         let (_, profile) = withProfiling {
             for _ in 0..<2 {
                 let y = conv2d(conv2d(x, filter: filter, padding: 1).relu(), filter: filter, padding: 1)
@@ -53,7 +53,7 @@ struct ProfilerTests {
         let convolution = profile.rows.first { $0.name == "conv2d" && $0.phase == .forward }!
         #expect(convolution.calls == 4)
         // 2 · N·O·H·W · C·3·3 per call.
-        #expect(convolution.flops == 4 * 2 * Double(8 * 16 * 32 * 32) * Double(16 * 9))
+        #expect(convolution.flops == 4 * 2 * Double(8 * 32 * 32 * 32) * Double(32 * 9))
     }
 
     @Test func profilingChangesNoResultAndNests() {

@@ -22,10 +22,16 @@ public func batchNormalized(_ input: Variable, weight: Variable, bias: Variable,
     precondition(weight.shape == [layout.channels] && bias.shape == [layout.channels],
                  "batchNorm: weight \(weight.shape) and bias \(bias.shape) for input \(input.shape)")
     precondition(layout.count > 1, "batchNorm: needs more than one value per channel, got input \(input.shape)")
-    let statistics = layout.meanAndVariance(input.value)
-    let invStd = statistics.variance.map { 1 / ($0 + Double(epsilon)).squareRoot() }
-    let output = layout.normalize(input.value, mean: statistics.mean, invStd: invStd, weight: weight.value, bias: bias.value)
-    let y = Variable.record("batchNorm", output, [input, weight, bias], saves: .inputs, file: file, line: line) { dy, x, _ in
+    // The statistics, 1/σ and the output are the op's forward value (computed inside `record`, so a
+    // profile counts them as batchNorm's time); the pullback reads the statistics.
+    var statistics: (mean: [Double], variance: [Double]) = ([], [])
+    var invStd: [Double] = []
+    func forward() -> Tensor {
+        statistics = layout.meanAndVariance(input.value)
+        invStd = statistics.variance.map { 1 / ($0 + Double(epsilon)).squareRoot() }
+        return layout.normalize(input.value, mean: statistics.mean, invStd: invStd, weight: weight.value, bias: bias.value)
+    }
+    let y = Variable.record("batchNorm", forward(), [input, weight, bias], saves: .inputs, file: file, line: line) { dy, x, _ in
         if RecordingContext.current.gradientsEnabled {
             return differentiableBatchNormPullback(dy, x[0], x[1], epsilon: epsilon, layout: layout)
         }
