@@ -23,7 +23,7 @@ public struct ForwardContext {
 }
 
 /// Non-trainable state saved with a model (BatchNorm running statistics, batch counters).
-public final class Buffer: @unchecked Sendable {
+public final class Buffer {
     public var value: Tensor
     /// Stored as an integer (I64) in state dicts, as PyTorch's `num_batches_tracked`.
     public let isInteger: Bool
