@@ -15,17 +15,24 @@ import Tape
 
 /// Configuration shared by the CIFAR-style residual networks.
 public struct CIFARConfiguration: Sendable {
+    /// The shortcut; option A (zero channels, split) by default.
     public var shortcut: ShortcutKind = .zeroPad(.split)
+    /// How branch and shortcut combine; a sum by default.
     public var merge: ResidualMerge = .sum
+    /// Where BatchNorm and ReLU sit (He et al. 2016, figure 4); (a) original by default.
     public var placement: ActivationPlacement = .original
     /// False builds the plain twin (same layers, no shortcuts).
     public var residual = true
+    /// Output classes; 10 (CIFAR-10) by default.
     public var classes = 10
+    /// Image channels; 3 (RGB) by default.
     public var inputChannels = 3
     /// Start each block's bn2 at γ = 0 (for placements whose branch ends in bn2: every block
     /// then begins as its shortcut).
     public var zeroInitializeLastBatchNorm = false
 
+    /// The configuration with these settings; `inputChannels` and `zeroInitializeLastBatchNorm` keep
+    /// their defaults.
     public init(shortcut: ShortcutKind = .zeroPad(.split), merge: ResidualMerge = .sum,
                 placement: ActivationPlacement = .original, residual: Bool = true, classes: Int = 10) {
         (self.shortcut, self.merge, self.placement, self.residual, self.classes) = (shortcut, merge, placement, residual, classes)
@@ -34,11 +41,18 @@ public struct CIFARConfiguration: Sendable {
 
 /// The 6n + 2 CIFAR ResNet (20, 32, 44, 56, 110, 1202 layers) and its plain twins.
 public final class CIFARResNet: Layer, ResidualNetwork {
+    /// The stem: a 3×3 convolution, input channels → widths[0], no bias.
     public let conv1: Conv2d
+    /// The stem's BatchNorm (nil for full pre-activation), and the final BatchNorm `bn` before pooling
+    /// (full pre-activation only).
     public let bn1: BatchNorm?, finalBatchNorm: BatchNorm?
+    /// The stages `layer1`, `layer2`, `layer3` of n blocks each; stages 2 and 3 enter with stride 2.
     public let stages: [Sequential]
+    /// The head: Linear widths.last → classes after global average pooling.
     public let fc: Linear
 
+    /// A 6n + 2 layer network (depth 20, 32, 44, 56, 110, 1202…) with stage widths 16/32/64 by default,
+    /// Kaiming-normal convolutions and weights drawn from `seed`.
     public init(depth: Int, configuration: CIFARConfiguration = CIFARConfiguration(), widths: [Int] = [16, 32, 64], seed: UInt64 = 0) {
         precondition(depth >= 8 && (depth - 2) % 6 == 0, "CIFARResNet: depth must be 6n + 2, got \(depth)")
         var random = SplitMix64(seed: seed)

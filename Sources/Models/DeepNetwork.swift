@@ -16,8 +16,18 @@ import Tape
 // (https://arxiv.org/abs/1712.05577) study these at initialisation. CReLU doubles the width of
 // the stream, and Looks-Linear initialisation makes a CReLU net start linear.
 
+/// The nonlinearity act of each hidden unit.
 public enum Nonlinearity: String, Sendable, CaseIterable, Codable {
-    case relu, tanh, selu, crelu, linear
+    /// max(x, 0).
+    case relu
+    /// tanh(x).
+    case tanh
+    /// λ·(max(x, 0) + α·(exp(min(x, 0)) − 1)) (Klambauer et al. 2017), with its fixed α and λ.
+    case selu
+    /// concat(relu(x), relu(−x)) (Shang et al. 2016): doubles the width.
+    case crelu
+    /// The identity: a deep linear network.
+    case linear
 
     func apply(_ x: Variable) -> Variable {
         switch self {
@@ -31,7 +41,14 @@ public enum Nonlinearity: String, Sendable, CaseIterable, Codable {
 }
 
 /// The normalisation after each hidden linear map.
-public enum FeatureNormalization: String, Sendable, CaseIterable, Codable { case none, batch, layer }
+public enum FeatureNormalization: String, Sendable, CaseIterable, Codable {
+    /// No normalisation.
+    case none
+    /// BatchNorm1d (BatchNorm2d in convolutional networks).
+    case batch
+    /// LayerNorm over the features (dense networks only).
+    case layer
+}
 
 /// Where a hidden unit's normalisation and nonlinearity sit relative to its linear map.
 public enum ResidualForm: String, Sendable, CaseIterable, Codable {
@@ -42,17 +59,24 @@ public enum ResidualForm: String, Sendable, CaseIterable, Codable {
     case preActivation
 }
 
+/// A `DeepNetwork`'s architecture: sizes, nonlinearity, normalisation, shortcuts, initialisation.
 public struct DeepNetworkConfiguration: Sendable {
+    /// Input features (input channels, for convolutional nets) and outputs (classes).
     public var inputs: Int, outputs: Int
     /// Hidden layers (each Linear + normalisation + nonlinearity).
     public var depth: Int
+    /// Units (or channels) of each hidden layer; the stream between blocks is 2·width with CReLU.
     public var width: Int
+    /// act in each hidden unit; ReLU by default.
     public var nonlinearity: Nonlinearity
+    /// norm in each hidden unit; none by default.
     public var normalization: FeatureNormalization
     /// nil: plain; k: a shortcut around every k hidden layers.
     public var shortcutSpan: Int?
     /// α in y = x + α·F(x).
     public var residualScale: Float
+    /// The hidden weights' initialiser, Kaiming-normal by default; with Looks-Linear, the input unit is
+    /// orthogonal and the head Looks-Linear, else the head has PyTorch's default.
     public var weightInitializer: Initializer
     /// Biases: N(0, σ²) with this σ (0 for zero biases).
     public var biasStandardDeviation: Float
@@ -64,6 +88,8 @@ public struct DeepNetworkConfiguration: Sendable {
     /// dense nets whose nonlinearity keeps the width, i.e. not CReLU).
     public var form: ResidualForm = .postActivation
 
+    /// Defaults: ReLU, no normalisation, a plain net (no shortcuts), α = 1, Kaiming-normal weights, zero
+    /// biases.
     public init(inputs: Int, outputs: Int, depth: Int, width: Int, nonlinearity: Nonlinearity = .relu,
                 normalization: FeatureNormalization = .none, shortcutSpan: Int? = nil, residualScale: Float = 1,
                 weightInitializer: Initializer = .kaimingNormal(), biasStandardDeviation: Float = 0) {
@@ -81,8 +107,11 @@ public final class DenseUnit: Layer {
     public let linear: Layer
     /// Its weight and bias.
     public var weight: Parameter { linear.ownParameters[0].1 }
+    /// Its bias b.
     public var bias: Parameter { linear.ownParameters[1].1 }
+    /// norm: BatchNorm or LayerNorm, or nil.
     public let norm: Layer?
+    /// act.
     public let nonlinearity: Nonlinearity
     /// The order of normalisation, nonlinearity and linear map.
     public let form: ResidualForm
@@ -128,7 +157,9 @@ public final class DenseUnit: Layer {
 
 /// A residual group of k dense units around one shortcut (or a plain group without it).
 public final class DenseBlock: ResidualBlock {
+    /// u_1 … u_k, the branch F = u_k ∘ … ∘ u_1.
     public let units: Sequential
+    /// α in y = x + α·F(x).
     public let scale: Float
 
     init(units: [DenseUnit], residual: Bool, scale: Float) {
@@ -146,11 +177,16 @@ public final class DenseBlock: ResidualBlock {
 
 /// input unit → blocks (k units each) → Linear head.
 public final class DeepNetwork: Layer, ResidualNetwork {
+    /// The configuration it was built from.
     public let configuration: DeepNetworkConfiguration
+    /// The input unit: inputs → width (the bare linear map W_in·x + b_in in the pre-activation form).
     public let input: DenseUnit
+    /// The blocks of `shortcutSpan` units each (the last may be shorter); depth units in all.
     public let blocks: Sequential
+    /// The head: Linear stream → outputs, after global average pooling for convolutional nets.
     public let output: Linear
 
+    /// The network of `configuration` with weights drawn from `seed`.
     public init(_ configuration: DeepNetworkConfiguration, seed: UInt64 = 0) {
         self.configuration = configuration
         var random = SplitMix64(seed: seed)

@@ -12,9 +12,13 @@ import Tape
 
 /// A dense (or convolutional) highway network or its plain twin.
 public final class HighwayNetwork: Layer {
+    /// Linear inputs → width (or a 3×3 convolution), followed by ReLU.
     public let input: Layer
+    /// The `depth` highway layers, or Linear (3×3 Conv2d) + ReLU layers in the plain twin.
     public let layers: Sequential
+    /// The classifier: Linear width → classes (logits), after global average pooling if convolutional.
     public let output: Linear
+    /// Whether the layers are 3×3 convolutions on [N, C, H, W] (else dense on flattened inputs).
     public let convolutional: Bool
 
     /// - Parameters:

@@ -10,9 +10,15 @@ import Tape
 
 /// torchvision's `Bottleneck`: 1×1 → 3×3 (stride) → 1×1 with expansion 4.
 public final class Bottleneck: ResidualBlock {
+    /// conv1 1×1 → width, conv2 3×3 with the stride, conv3 1×1 → 4·width, each followed by its
+    /// BatchNorm.
     public let conv1: Conv2d, bn1: BatchNorm, conv2: Conv2d, bn2: BatchNorm, conv3: Conv2d, bn3: BatchNorm
+    /// The shortcut layer (1×1 convolution + BatchNorm where the shape changes, by default), or nil
+    /// for identity.
     public let downsample: Layer?
 
+    /// A block from `inputs` to 4·`width` channels, striding in the 3×3 convolution (v1.5), with
+    /// Kaiming-normal (fan-out) weights; option B projections by default.
     public init(inputs: Int, width: Int, stride: Int, shortcut kind: ShortcutKind = .projection, using random: inout SplitMix64) {
         let outputs = width * 4, initializer = Initializer.kaimingNormal(fanOut: true)
         conv1 = Conv2d(inputs, width, kernelSize: 1, bias: false, weightInitializer: initializer, using: &random)
@@ -39,7 +45,10 @@ public final class Bottleneck: ResidualBlock {
 
 /// torchvision's ResNet-18/34/50/101/152.
 public final class ImageNetResNet: Layer, ResidualNetwork {
+    /// The five depths of table 1 of the paper.
     public enum Depth: Int, CaseIterable, Sendable {
+        /// ResNet-18 and -34 (basic blocks), ResNet-50, -101 and -152 (bottlenecks): the raw value is
+        /// the depth.
         case d18 = 18, d34 = 34, d50 = 50, d101 = 101, d152 = 152
 
         /// Blocks per stage (table 1 of the paper).
@@ -52,13 +61,19 @@ public final class ImageNetResNet: Layer, ResidualNetwork {
             }
         }
 
+        /// True from ResNet-50 on: bottleneck blocks instead of basic blocks.
         public var usesBottleneck: Bool { rawValue >= 50 }
     }
 
+    /// The stem: conv1 7×7/2, 3 → 64 channels, no bias, and bn1 (then ReLU and a 3×3/2 max pool).
     public let conv1: Conv2d, bn1: BatchNorm
+    /// `layer1`…`layer4` at widths 64/128/256/512 (×4 for bottlenecks); stride 2 entering 2 to 4.
     public let stages: [Sequential]
+    /// The head: Linear 512 (2048 with bottlenecks) → classes, after global average pooling.
     public let fc: Linear
 
+    /// torchvision's `resnet18()` … `resnet152()` with `classes` outputs (1000) and option B
+    /// projections by default; weights drawn from `seed`.
     public init(depth: Depth, classes: Int = 1000, shortcut: ShortcutKind = .projection, seed: UInt64 = 0) {
         var random = SplitMix64(seed: seed)
         let initializer = Initializer.kaimingNormal(fanOut: true)

@@ -12,11 +12,17 @@ import Tape
 
 /// The lecture's network; `residual: false` gives its plain twin.
 public final class MNISTResNet: Layer, ResidualNetwork {
+    /// A 1×1 convolution, input channels → channels, followed by ReLU.
     public let conv0: Conv2d
+    /// The residual blocks (25 by default): two k×k convolutions with bias each.
     public let resblocks: Sequential
+    /// The head: Linear channels → classes, after average pooling over the whole image and ReLU.
     public let fc: Linear
+    /// The side of the square input images (28 by default), the pooling window.
     public let imageSize: Int
 
+    /// The lecture's defaults: 25 blocks of 16 channels, 3×3 kernels, identity shortcuts, 28×28
+    /// single-channel images and 10 classes.
     public init(channels: Int = 16, kernelSize: Int = 3, blocks: Int = 25, residual: Bool = true,
                 shortcut: ShortcutKind = .identity, merge: ResidualMerge = .sum,
                 imageSize: Int = 28, inputChannels: Int = 1, classes: Int = 10, seed: UInt64 = 0) {

@@ -14,9 +14,14 @@ import Tape
 
 /// The full pre-activation bottleneck block.
 public final class PreActBottleneck: ResidualBlock {
+    /// The branch bn1 → relu → conv1 1×1 (stride) → bn2 → relu → conv2 3×3 → bn3 → relu → conv3 1×1,
+    /// of width outputs/4.
     public let bn1: BatchNorm, conv1: Conv2d, bn2: BatchNorm, conv2: Conv2d, bn3: BatchNorm, conv3: Conv2d
+    /// The strided 1×1 projection of relu(bn1(x)) where the shape changes, or nil for identity.
     public let shortcut: Conv2d?
 
+    /// A block from `inputs` to `outputs` channels (a multiple of 4); `residual: false` gives the
+    /// plain twin.
     public init(inputs: Int, outputs: Int, stride: Int, residual: Bool = true, using random: inout SplitMix64) {
         precondition(outputs % 4 == 0, "PreActBottleneck: outputs must be a multiple of 4, got \(outputs)")
         let width = outputs / 4
@@ -48,11 +53,17 @@ public final class PreActBottleneck: ResidualBlock {
 
 /// Pre-activation bottleneck ResNet-164 / ResNet-1001 for CIFAR.
 public final class PreActResNet: Layer, ResidualNetwork {
+    /// The stem: a 3×3 convolution, 3 → 16 channels, no bias.
     public let conv1: Conv2d
+    /// The stages `layer1`, `layer2`, `layer3` with outputs 64/128/256.
     public let stages: [Sequential]
+    /// The final BatchNorm (then ReLU and global average pooling).
     public let bn: BatchNorm
+    /// The head: Linear 256 → classes.
     public let fc: Linear
 
+    /// Depth 9n + 2 (164, 1001), 10 classes by default; `residual: false` gives the plain twin;
+    /// weights drawn from `seed`.
     public init(depth: Int, classes: Int = 10, residual: Bool = true, seed: UInt64 = 0) {
         precondition(depth >= 11 && (depth - 2) % 9 == 0, "PreActResNet: depth must be 9n + 2, got \(depth)")
         var random = SplitMix64(seed: seed)

@@ -26,14 +26,18 @@ open class ResidualBlock: Layer {
     public var branchGradientScale: Float = 1
     /// Stochastic depth: the branch survives each training mini-batch with this probability.
     public var survivalProbability: Float = 1
+    /// When the stochastic-depth scale p is applied; at test time (the paper) by default.
     public var stochasticDepthScaling = StochasticDepthScaling.testTime
     /// Whether the last forward pass computed the branch (false when deleted or dropped).
     public private(set) var lastForwardUsedBranch = true
     /// False for plain twins: y = post(F(x)).
     public let hasShortcut: Bool
+    /// How the branch and the shortcut combine (a sum by default).
     public let mergeKind: ResidualMerge
+    /// The gate of a gated merge, or nil.
     public let gate: Gate?
 
+    /// A block with a shortcut (or, for plain twins, without), merged by `merge`, and an optional gate.
     public init(hasShortcut: Bool, merge: ResidualMerge = .sum, gate: Gate? = nil) {
         self.hasShortcut = hasShortcut
         self.mergeKind = merge
@@ -76,6 +80,7 @@ open class ResidualBlock: Layer {
 
 /// The residual blocks of a network, in order, for lesion, path and stochastic-depth studies.
 public protocol ResidualNetwork: Layer {
+    /// Every residual block, from input to output.
     var residualBlocks: [ResidualBlock] { get }
 }
 

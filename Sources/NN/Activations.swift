@@ -21,11 +21,13 @@ extension Variable {
     }
 }
 
+/// σ(x) = 1/(1 + exp(−x)), as `nn.Sigmoid`.
 public final class Sigmoid: Layer {
     public override init() {}
     public override func forward(_ input: Variable, _ context: inout ForwardContext) -> Variable { input.sigmoid() }
 }
 
+/// tanh(x), as `nn.Tanh`.
 public final class Tanh: Layer {
     public override init() {}
     public override func forward(_ input: Variable, _ context: inout ForwardContext) -> Variable { input.tanh() }
@@ -35,7 +37,9 @@ public final class Tanh: Layer {
 ///
 ///     selu(x) = λ·(max(x, 0) + α·(exp(min(x, 0)) − 1)),  α ≈ 1.6733, λ ≈ 1.0507
 public final class SELU: Layer {
+    /// α ≈ 1.6733 (α₀₁ of the paper): the negative part saturates at −λ·α.
     public static let alpha: Float = 1.6732632423543772
+    /// λ ≈ 1.0507 (λ₀₁ of the paper): the slope of the positive part.
     public static let scale: Float = 1.0507009873554805
     public override init() {}
     public override func forward(_ input: Variable, _ context: inout ForwardContext) -> Variable { input.selu() }

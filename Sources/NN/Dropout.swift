@@ -4,8 +4,10 @@ import Tape
 /// are scaled by 1/(1 − p); in evaluation the input passes unchanged. The mask is drawn from
 /// the context's seeded generator.
 public final class Dropout: Layer {
+    /// p, the probability of zeroing each element, in [0, 1).
     public let probability: Float
 
+    /// `nn.Dropout(p)`, p = 0.5 by default.
     public init(probability: Float = 0.5) {
         precondition(probability >= 0 && probability < 1, "Dropout: probability must be in [0, 1), got \(probability)")
         self.probability = probability

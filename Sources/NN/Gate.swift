@@ -4,6 +4,8 @@ import Tape
 public final class Gate: Layer {
     let transform: Layer
 
+    /// A gate of `outputs` units: a 1×1 convolution with step `stride` when `convolutional`, else a
+    /// `Linear` map (PyTorch's default weights); every bias b starts at `bias`.
     public init(inputs: Int, outputs: Int, stride: Int, bias gateBias: Float, convolutional: Bool, using random: inout SplitMix64) {
         if convolutional {
             let conv = Conv2d(inputs, outputs, kernelSize: 1, stride: Pair(stride, stride), using: &random)

@@ -36,6 +36,7 @@ public enum Initializer: Sendable {
         return (shape[1] * receptive, shape[0] * receptive)
     }
 
+    /// A tensor of `shape` (a weight [out, in, k…], or a vector) drawn by this initialiser from `random`.
     public func makeTensor(_ shape: [Int], using random: inout SplitMix64) -> Tensor {
         let (fanIn, fanOut) = Initializer.fans(shape)
         switch self {

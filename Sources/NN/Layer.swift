@@ -1,12 +1,19 @@
 import Tape
 
 /// Training or evaluation: chosen explicitly for every forward pass, never global.
-public enum Mode: Sendable { case training, evaluation }
+public enum Mode: Sendable {
+    /// Batch statistics, dropout and stochastic depth on, as PyTorch's `model.train()`.
+    case training
+    /// Running statistics, dropout off, every block in place, as `model.eval()`.
+    case evaluation
+}
 
 /// Everything a forward pass depends on besides its input: the mode, and the seeded generator
 /// from which dropout and stochastic depth draw.
 public struct ForwardContext {
+    /// Training or evaluation.
     public var mode: Mode
+    /// The seeded generator dropout and stochastic depth draw from; each draw advances it.
     public var random: SplitMix64
 
     /// A context drawing from `random`.
@@ -18,16 +25,20 @@ public struct ForwardContext {
     /// A context drawing from the generator seeded with 0.
     public init(mode: Mode) { self.init(mode: mode, random: SplitMix64(seed: 0)) }
 
+    /// A training context drawing from the generator seeded with `seed` (0 by default).
     public static func training(seed: UInt64 = 0) -> ForwardContext { ForwardContext(mode: .training, random: SplitMix64(seed: seed)) }
+    /// An evaluation context (its generator seeded with 0).
     public static var evaluation: ForwardContext { ForwardContext(mode: .evaluation) }
 }
 
 /// Non-trainable state saved with a model (BatchNorm running statistics, batch counters).
 public final class Buffer {
+    /// The current value, updated in place by its layer (never by an optimizer).
     public var value: Tensor
     /// Stored as an integer (I64) in state dicts, as PyTorch's `num_batches_tracked`.
     public let isInteger: Bool
 
+    /// A buffer holding `value`; `isInteger` saves it as I64.
     public init(_ value: Tensor, isInteger: Bool = false) {
         self.value = value
         self.isInteger = isInteger
@@ -46,6 +57,7 @@ open class Layer {
     private var forwardHooks: [Int: ForwardHook] = [:]
     private var nextHookID = 0
 
+    /// A layer with no forward hooks.
     public init() {}
 
     /// The computation. Call the layer itself (`layer(x, &context)`) so hooks run.
@@ -60,6 +72,7 @@ open class Layer {
     /// Buffers held directly by this layer, with their names.
     open var ownBuffers: [(String, Buffer)] { [] }
 
+    /// y = forward(x), then each forward hook in registration order (as calling an `nn.Module`).
     public final func callAsFunction(_ input: Variable, _ context: inout ForwardContext) -> Variable {
         var output = forward(input, &context)
         for id in forwardHooks.keys.sorted() {
@@ -76,6 +89,7 @@ open class Layer {
         return nextHookID
     }
 
+    /// Removes the hook registered under `token` (nothing if it is already gone).
     public final func removeForwardHook(_ token: Int) { forwardHooks[token] = nil }
 
     /// Every parameter below this layer with its dotted name, depth first in declaration order.
@@ -99,6 +113,7 @@ open class Layer {
         return result
     }
 
+    /// Every parameter below this layer, in the order of `namedParameters` (`module.parameters()`).
     public final var parameters: [Parameter] { namedParameters.map(\.1) }
 
     /// The number of trainable scalars.
@@ -129,6 +144,7 @@ open class Layer {
 
 /// Layers applied one after another; children are named "0", "1", … as in `nn.Sequential`.
 public final class Sequential: Layer {
+    /// The layers, in the order they run.
     public private(set) var layers: [Layer]
 
     /// When true, every layer runs as a gradient checkpoint (`Variable.checkpoint`): training
@@ -138,7 +154,9 @@ public final class Sequential: Layer {
     /// hooks of the layers run in both passes. Not for second derivatives.
     public var checkpointsLayers = false
 
+    /// Runs `layers` in order.
     public init(_ layers: [Layer]) { self.layers = layers }
+    /// Runs the given layers in order: `Sequential(conv, bn, ReLU())`.
     public convenience init(_ layers: Layer...) { self.init(layers) }
 
     public override func forward(_ input: Variable, _ context: inout ForwardContext) -> Variable {

@@ -4,9 +4,13 @@ import Tape
 ///
 ///     y = x·Wᵀ + b,   W: [out, in], b: [out], x: [N, in] (or any leading axes)
 public final class Linear: Layer {
+    /// W: [out, in].
     public let weight: Parameter
+    /// b: [out], or nil without bias.
     public let bias: Parameter?
 
+    /// `nn.Linear(inputs, outputs)`: W from `weightInitializer` (PyTorch's default U(−1/√in, 1/√in)),
+    /// b ~ U(−1/√in, 1/√in) as PyTorch.
     public init(_ inputs: Int, _ outputs: Int, bias: Bool = true, weightInitializer: Initializer = .pytorchDefault,
                 using random: inout SplitMix64) {
         weight = Parameter(weightInitializer.makeTensor([outputs, inputs], using: &random))

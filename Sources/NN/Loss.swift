@@ -1,7 +1,14 @@
 import Tape
 
 /// How per-example losses are combined.
-public enum Reduction: Sendable { case mean, sum, none }
+public enum Reduction: Sendable {
+    /// The mean over examples (PyTorch's `reduction="mean"`, the default).
+    case mean
+    /// The sum over examples (`reduction="sum"`).
+    case sum
+    /// One loss per example, [N] (`reduction="none"`).
+    case none
+}
 
 /// Cross-entropy from logits with a stable log-softmax (as `nn.CrossEntropyLoss`).
 ///

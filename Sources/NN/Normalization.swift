@@ -15,8 +15,13 @@ import Tape
 /// differentiable ops when the backward pass records, so second derivatives stay exact.
 /// Evaluation mode is composed: a per-channel scale and shift.
 public class BatchNorm: Layer {
+    /// γ (ones) and β (zeros), [C]; nil when not affine.
     public let weight: Parameter?, bias: Parameter?
+    /// `running_mean` (zeros) and `running_var` (ones), [C], and `num_batches_tracked`, the number of
+    /// training batches seen.
     public let runningMean: Buffer, runningVariance: Buffer, batchesTracked: Buffer
+    /// m, each batch's weight in the running statistics (0.1 by default), and ε, added to the variance
+    /// (1e-5).
     public let momentum: Float, epsilon: Float
     let expectedRanks: Set<Int>
 
@@ -32,6 +37,7 @@ public class BatchNorm: Layer {
         (self.momentum, self.epsilon, self.expectedRanks) = (momentum, epsilon, expectedRanks)
     }
 
+    /// C, the number of channels.
     public var channels: Int { runningMean.value.count }
 
     public override func forward(_ input: Variable, _ context: inout ForwardContext) -> Variable {
@@ -98,10 +104,14 @@ public final class BatchNorm1d: BatchNorm {
 ///
 ///     y = γ·(x − mean)/√(var + ε) + β, statistics over the last `normalizedShape.count` axes
 public final class LayerNorm: Layer {
+    /// γ (ones) and β (zeros), of shape `normalizedShape`.
     public let weight: Parameter, bias: Parameter
+    /// The trailing axes normalised over (`normalized_shape`).
     public let normalizedShape: [Int]
+    /// ε, added to the variance; 1e-5 by default.
     public let epsilon: Float
 
+    /// `nn.LayerNorm(normalizedShape, eps: epsilon)`, with γ = 1 and β = 0.
     public init(_ normalizedShape: [Int], epsilon: Float = 1e-5) {
         self.normalizedShape = normalizedShape
         self.epsilon = epsilon

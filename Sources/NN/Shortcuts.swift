@@ -34,9 +34,13 @@ public enum ShortcutKind: Sendable, Hashable {
 
 /// Option A: x[:, :, ::s, ::s] followed by zero channels up to `outputs`.
 public final class ZeroPadShortcut: Layer {
+    /// Channels in, channels out (≥ in), and s, the spatial subsampling step.
     public let inputs: Int, outputs: Int, stride: Int
+    /// Where the outputs − inputs zero channels go.
     public let placement: ZeroPadPlacement
 
+    /// Option A from `inputs` to `outputs` channels with step `stride`; zeros split around the input
+    /// by default.
     public init(inputs: Int, outputs: Int, stride: Int, placement: ZeroPadPlacement = .split) {
         precondition(outputs >= inputs && stride >= 1, "ZeroPadShortcut: \(inputs)→\(outputs) channels with stride \(stride)")
         (self.inputs, self.outputs, self.stride, self.placement) = (inputs, outputs, stride, placement)

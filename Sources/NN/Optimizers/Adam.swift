@@ -15,8 +15,11 @@ import Tape
 public final class Adam: Optimizer {
     public let parameters: [Parameter]
     public var learningRate: Float
+    /// (β₁, β₂), the decay rates of m and v; (0.9, 0.999) by default.
     public let betas: (Float, Float)
+    /// ε, added to the denominator √v / √(1 − β₂ᵗ); 1e-8 by default.
     public let epsilon: Float
+    /// λ, the L2 penalty added to the gradient (g ← g + λ·p); 0 by default.
     public let weightDecay: Float
     public var stepCount: Int { moments.stepCount }
     private var moments: AdamMoments
@@ -61,8 +64,11 @@ public final class Adam: Optimizer {
 public final class AdamW: Optimizer {
     public let parameters: [Parameter]
     public var learningRate: Float
+    /// (β₁, β₂), the decay rates of m and v; (0.9, 0.999) by default.
     public let betas: (Float, Float)
+    /// ε, added to the denominator √v / √(1 − β₂ᵗ); 1e-8 by default.
     public let epsilon: Float
+    /// λ, the decoupled decay (p ← p·(1 − γ·λ)); 0.01 by default.
     public let weightDecay: Float
     public var stepCount: Int { moments.stepCount }
     private var moments: AdamMoments

@@ -24,10 +24,14 @@ public protocol LearningRateSchedule: Sendable {
 ///
 /// A milestone listed twice counts twice (as in PyTorch).
 public struct MultiStepSchedule: LearningRateSchedule {
+    /// The initial learning rate.
     public let base: Float
+    /// The steps at which the rate is multiplied by γ.
     public let milestones: [Int]
+    /// γ, the factor at each milestone; 0.1 by default.
     public let gamma: Float
 
+    /// `MultiStepLR(optimizer, milestones, gamma)` for an optimizer whose initial rate is `base`.
     public init(base: Float, milestones: [Int], gamma: Float = 0.1) {
         self.base = base
         self.milestones = milestones
@@ -49,8 +53,11 @@ public struct MultiStepSchedule: LearningRateSchedule {
 /// As in PyTorch, the cosine goes on past `totalSteps`: the rate rises again towards `base`,
 /// which it reaches at 2·`totalSteps`. Set `totalSteps` to the length of training.
 public struct CosineSchedule: LearningRateSchedule {
+    /// The rate at step 0 (and again at 2·`totalSteps`).
     public let base: Float
+    /// T_max: the step at which the rate reaches `minimum`.
     public let totalSteps: Int
+    /// η_min, the lowest rate; 0 by default.
     public let minimum: Float
 
     /// - Precondition: `totalSteps` > 0.
@@ -77,8 +84,11 @@ public struct CosineSchedule: LearningRateSchedule {
 ///
 /// so the rate ramps from s·b to b, and the wrapped schedule then starts from its step 0.
 public struct LinearWarmup<Schedule: LearningRateSchedule>: LearningRateSchedule {
+    /// The schedule that follows the warm-up, from its own step 0.
     public let schedule: Schedule
+    /// n, the length of the warm-up (`total_iters`).
     public let steps: Int
+    /// s: the warm-up starts at s·b (`start_factor`).
     public let startFactor: Float
 
     /// - Precondition: `steps` ≥ 0 and `startFactor` in (0, 1] (as PyTorch's `LinearLR`).

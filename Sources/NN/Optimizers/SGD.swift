@@ -17,9 +17,13 @@ import Tape
 public final class SGD: Optimizer {
     public let parameters: [Parameter]
     public var learningRate: Float
+    /// μ; 0 (no momentum buffer) by default.
     public let momentum: Float
+    /// τ, damping the gradient in the momentum update; 0 by default.
     public let dampening: Float
+    /// λ, the L2 penalty added to the gradient; 0 by default.
     public let weightDecay: Float
+    /// Nesterov momentum: g ← g + μ·b instead of g ← b; false by default.
     public let nesterov: Bool
     public private(set) var stepCount = 0
     private var momentumBuffers: [Tensor?]
