@@ -20,7 +20,10 @@ import Synchronization
 /// adjoints): 2 × multiply-adds.
 public struct Profile: Sendable, CustomStringConvertible {
     /// Which pass an op's time belongs to.
-    public enum Phase: String, Sendable { case forward, backward }
+    public enum Phase: String, Sendable {
+        /// Computing op values, or running pullbacks and adding cotangents.
+        case forward, backward
+    }
 
     /// One op's totals over the profiled region.
     public struct Row: Sendable, Equatable {

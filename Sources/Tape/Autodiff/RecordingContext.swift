@@ -35,12 +35,22 @@ func withPullbackContext<R>(recording enabled: Bool, flops: FlopCounter? = nil, 
 
 /// The first NaN or infinity produced by an op while anomaly detection was on.
 public struct Anomaly: Error, CustomStringConvertible, Sendable {
-    public enum Phase: String, Sendable { case forward, backward }
+    /// The pass in which the non-finite value appeared.
+    public enum Phase: String, Sendable {
+        /// In an op's output, or in the cotangents its pullback returned.
+        case forward, backward
+    }
+    /// The op's name, as recorded ("conv2d", "mul", …).
     public let op: String
+    /// Whether the op's output (forward) or its pullback's result (backward) was not finite.
     public let phase: Phase
+    /// The shapes of the op's inputs.
     public let inputShapes: [[Int]]
+    /// The shape of the op's output.
     public let outputShape: [Int]
+    /// The file (`#fileID`) of the call that created the op.
     public let file: String
+    /// The line of the call that created the op.
     public let line: UInt
 
     public var description: String {

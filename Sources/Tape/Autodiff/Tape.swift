@@ -120,6 +120,7 @@ public final class Tape {
 /// (the others reach the pullback as zero-cost stand-ins of the right shape), so activations that
 /// no pullback needs are freed during the forward pass.
 public enum SavedValues: Sendable {
+    /// Keep the inputs and the output, the inputs only, the output only, or neither (shapes only).
     case inputsAndOutput, inputs, output, shapesOnly
 
     var keepsInputs: Bool { self == .inputsAndOutput || self == .inputs }

@@ -7,6 +7,7 @@
 /// Not `Sendable`: a variable refers to its tape and parameters, which belong to the task that
 /// records. Send its `value` (a `Tensor`) across tasks and actors instead.
 public struct Variable {
+    /// The tensor itself (for an op's output, computed when the op ran).
     public let value: Tensor
     let origin: Origin
 
@@ -29,9 +30,13 @@ public struct Variable {
         self.init(value, origin: requiresGradient ? .leaf(Parameter(value)) : .constant)
     }
 
+    /// The value's shape.
     public var shape: [Int] { value.shape }
+    /// The number of axes.
     public var rank: Int { value.rank }
+    /// The value's elements in row-major order.
     public var scalars: [Float] { value.scalars }
+    /// The only element of a one-element value.
     public var scalar: Float { value.scalar }
 
     /// True for leaves and for outputs of recorded ops.

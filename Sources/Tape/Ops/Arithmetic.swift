@@ -65,13 +65,21 @@ extension Variable {
         Variable.record("shift", value + c, [self], saves: .shapesOnly) { dy, _, _ in [dy] }
     }
 
+    /// Adds a constant scalar: y = a + c, ∂a = ∂y.
     public static func + (a: Variable, b: Float) -> Variable { a.shifted(by: b) }
+    /// Subtracts a constant scalar: y = a − c, ∂a = ∂y.
     public static func - (a: Variable, b: Float) -> Variable { a.shifted(by: -b) }
+    /// Multiplies by a constant scalar: y = c·a, ∂a = c·∂y.
     public static func * (a: Variable, b: Float) -> Variable { a.scaled(by: b) }
+    /// Divides by a constant scalar: y = a / c, ∂a = ∂y / c.
     public static func / (a: Variable, b: Float) -> Variable { a.scaled(by: 1 / b) }
+    /// A constant scalar plus b: y = c + b, ∂b = ∂y.
     public static func + (a: Float, b: Variable) -> Variable { b.shifted(by: a) }
+    /// A constant scalar minus b: y = c − b, ∂b = −∂y.
     public static func - (a: Float, b: Variable) -> Variable { (-b).shifted(by: a) }
+    /// A constant scalar times b: y = c·b, ∂b = c·∂y.
     public static func * (a: Float, b: Variable) -> Variable { b.scaled(by: a) }
+    /// A constant scalar over b, elementwise: y = c / b, ∂b = −∂y ⊙ y / b.
     public static func / (a: Float, b: Variable) -> Variable { Variable(Tensor(a)) / b }
 }
 
@@ -115,9 +123,14 @@ public func select(_ mask: Tensor, _ a: Variable, _ b: Variable) -> Variable {
 
 // Comparisons give constant masks (1 where true, else 0): they have no gradient.
 extension Variable {
+    /// 1 where a > b, else 0 (broadcast): a constant mask.
     public static func .> (a: Variable, b: Variable) -> Tensor { a.value .> b.value }
+    /// 1 where a ≥ b, else 0 (broadcast): a constant mask.
     public static func .>= (a: Variable, b: Variable) -> Tensor { a.value .>= b.value }
+    /// 1 where a < b, else 0 (broadcast): a constant mask.
     public static func .< (a: Variable, b: Variable) -> Tensor { a.value .< b.value }
+    /// 1 where a ≤ b, else 0 (broadcast): a constant mask.
     public static func .<= (a: Variable, b: Variable) -> Tensor { a.value .<= b.value }
+    /// 1 where a = b, else 0 (broadcast): a constant mask.
     public static func .== (a: Variable, b: Variable) -> Tensor { a.value .== b.value }
 }

@@ -86,6 +86,7 @@ extension Variable {
     /// NumPy-style slicing, `x[.all, .index(2), .every(2)]` (a view).
     public subscript(_ slices: AxisSlice...) -> Variable { sliced(slices) }
 
+    /// The subscript's slicing with the slices as an array: a window, then the `.index` axes removed.
     public func sliced(_ slices: [AxisSlice], file: StaticString = #fileID, line: UInt = #line) -> Variable {
         let resolved = ResolvedSlice(slices, shape: shape)
         let view = window(starts: resolved.starts, counts: resolved.counts, steps: resolved.steps, file: file, line: line)

@@ -3,9 +3,12 @@ import CKernels
 /// The geometry of a 2-D convolution on `[N, C, H, W]` inputs with `[O, C/groups, kH, kW]`
 /// filters: output `[N, O, Hₒ, Wₒ]` with Hₒ = ⌊(H + 2·padH − dilH·(kH − 1) − 1) / strideH⌋ + 1.
 public struct Convolution2D: Sendable, Hashable {
+    /// (height, width) each: the step between windows, the zeros added on each side, the spacing of filter taps.
     public var stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int)
+    /// Channels split into `groups` independent blocks: output block g sees only input block g.
     public var groups: Int
 
+    /// Stride, dilation and groups must be positive, padding non-negative.
     public init(stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1) {
         precondition(stride.0 > 0 && stride.1 > 0, "conv2d: stride must be positive, got \(stride)")
         precondition(padding.0 >= 0 && padding.1 >= 0, "conv2d: padding must be non-negative, got \(padding)")

@@ -93,32 +93,52 @@ extension Tensor {
         return result
     }
 
+    /// Elementwise sum with broadcasting.
     public static func + (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "add", Add()) }
+    /// Elementwise difference with broadcasting.
     public static func - (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "sub", Subtract()) }
+    /// Elementwise product with broadcasting.
     public static func * (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "mul", Multiply()) }
+    /// Elementwise quotient with broadcasting.
     public static func / (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "div", Divide()) }
+    /// a + c for every element.
     public static func + (a: Tensor, b: Float) -> Tensor { a.map(BoundSecond(f: Add(), y: b)) }
+    /// a − c for every element.
     public static func - (a: Tensor, b: Float) -> Tensor { a.map(BoundSecond(f: Subtract(), y: b)) }
+    /// a·c for every element.
     public static func * (a: Tensor, b: Float) -> Tensor { a.map(BoundSecond(f: Multiply(), y: b)) }
+    /// a / c for every element.
     public static func / (a: Tensor, b: Float) -> Tensor { a.map(BoundSecond(f: Divide(), y: b)) }
+    /// c + b for every element.
     public static func + (a: Float, b: Tensor) -> Tensor { b.map(BoundFirst(f: Add(), x: a)) }
+    /// c − b for every element.
     public static func - (a: Float, b: Tensor) -> Tensor { b.map(BoundFirst(f: Subtract(), x: a)) }
+    /// c·b for every element.
     public static func * (a: Float, b: Tensor) -> Tensor { b.map(BoundFirst(f: Multiply(), x: a)) }
+    /// c / b for every element.
     public static func / (a: Float, b: Tensor) -> Tensor { b.map(BoundFirst(f: Divide(), x: a)) }
+    /// −a for every element.
     public static prefix func - (a: Tensor) -> Tensor { a.map(Negate()) }
 
+    /// eˣ for every element.
     public func exp() -> Tensor { map { _expf($0) } }
+    /// The natural logarithm of every element.
     public func log() -> Tensor { map { _logf($0) } }
+    /// √x for every element.
     public func squareRoot() -> Tensor { map { $0.squareRoot() } }
+    /// tanh x for every element.
     public func tanh() -> Tensor { map { _tanhf($0) } }
     /// 1 / (1 + e^(−x)), evaluated without overflow for large |x|.
     public func sigmoid() -> Tensor {
         map { x in x >= 0 ? 1 / (1 + _expf(-x)) : { let e = _expf(x); return e / (1 + e) }() }
     }
+    /// max(x, 0) for every element.
     public func relu() -> Tensor { map(ReLU()) }
+    /// |x| for every element.
     public func abs() -> Tensor { map { Swift.abs($0) } }
     /// −1, 0 or +1 by the sign of each element.
     public func sign() -> Tensor { map { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) } }
+    /// xᵖ for every element (x·x when p = 2).
     public func pow(_ exponent: Float) -> Tensor {
         if exponent == 2 { return map { $0 * $0 } }
         return map { _powf($0, exponent) }
@@ -148,13 +168,21 @@ public func select(_ mask: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
 
 // Comparisons produce masks: 1 where the relation holds, else 0 (with broadcasting).
 extension Tensor {
+    /// 1 where a < b, else 0 (broadcast).
     public static func .< (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "less") { $0 < $1 ? 1 : 0 } }
+    /// 1 where a ≤ b, else 0 (broadcast).
     public static func .<= (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "lessEqual") { $0 <= $1 ? 1 : 0 } }
+    /// 1 where a > b, else 0 (broadcast).
     public static func .> (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "greater") { $0 > $1 ? 1 : 0 } }
+    /// 1 where a ≥ b, else 0 (broadcast).
     public static func .>= (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "greaterEqual") { $0 >= $1 ? 1 : 0 } }
+    /// 1 where a = b, else 0 (broadcast).
     public static func .== (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "equal") { $0 == $1 ? 1 : 0 } }
+    /// 1 where a ≠ b, else 0 (broadcast).
     public static func .!= (a: Tensor, b: Tensor) -> Tensor { elementwise(a, b, op: "notEqual") { $0 != $1 ? 1 : 0 } }
+    /// 1 where an element is greater than c, else 0.
     public static func .> (a: Tensor, b: Float) -> Tensor { a.map(BoundSecond(f: Greater(), y: b)) }
+    /// 1 where an element is less than c, else 0.
     public static func .< (a: Tensor, b: Float) -> Tensor { a.map(BoundSecond(f: Less(), y: b)) }
 }
 

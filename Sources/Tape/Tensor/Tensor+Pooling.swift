@@ -1,7 +1,9 @@
 /// Window geometry of a 2-D pooling on [N, C, H, W] (no ceil mode, as PyTorch's default).
 public struct Pooling2D: Sendable, Hashable {
+    /// [height, width] each: the window size, the step between windows, the zeros added on each side.
     public var kernel: [Int], stride: [Int], padding: [Int]
 
+    /// The stride defaults to the kernel (non-overlapping windows); padding is at most half the kernel.
     public init(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) {
         let step = stride ?? kernel
         precondition(kernel.0 > 0 && kernel.1 > 0 && step.0 > 0 && step.1 > 0, "pool2d: kernel and stride must be positive")
@@ -10,6 +12,7 @@ public struct Pooling2D: Sendable, Hashable {
         self.kernel = [kernel.0, kernel.1]; self.stride = [step.0, step.1]; self.padding = [padding.0, padding.1]
     }
 
+    /// [N, C, Hₒ, Wₒ] for input [N, C, H, W], with Hₒ = ⌊(H + 2·padH − kH) / strideH⌋ + 1.
     public func outputShape(input: [Int]) -> [Int] {
         precondition(input.count == 4, "pool2d: input must be [N, C, H, W], got \(input)")
         let height = (input[2] + 2 * padding[0] - kernel[0]) / stride[0] + 1

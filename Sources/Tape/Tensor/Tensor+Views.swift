@@ -19,9 +19,12 @@ public enum AxisSlice: Sendable, Hashable {
 
 /// A slice resolved against a shape: a strided window per axis, then the `.index` axes removed.
 public struct ResolvedSlice: Sendable, Hashable {
+    /// The window: `counts[k]` elements on axis k from `starts[k]`, every `steps[k]`.
     public var starts: [Int], counts: [Int], steps: [Int]
+    /// The axes sliced with `.index`, removed after the window is taken.
     public var removedAxes: [Int]
 
+    /// Resolves `slices` against `shape`; missing trailing axes are `.all`.
     public init(_ slices: [AxisSlice], shape: [Int]) {
         precondition(slices.count <= shape.count, "slice: \(slices.count) axis slices for shape \(shape)")
         starts = []; counts = []; steps = []; removedAxes = []
@@ -132,6 +135,7 @@ extension Tensor {
     /// axes are taken whole.
     public subscript(_ slices: AxisSlice...) -> Tensor { sliced(slices) }
 
+    /// The subscript's slicing with the slices as an array (a view).
     public func sliced(_ slices: [AxisSlice]) -> Tensor {
         let resolved = ResolvedSlice(slices, shape: shape)
         let window = window(starts: resolved.starts, counts: resolved.counts, steps: resolved.steps)

@@ -11,8 +11,11 @@ public struct Tensor: Sendable {
     /// The shared element block. Internal: writes must go through `withUnsafeMutableBufferPointer`
     /// (or the mutating kernels), which make it unique first, so no other value sees them.
     var storage: TensorStorage
+    /// The size of each axis.
     public internal(set) var shape: [Int]
+    /// Storage elements between neighbours along each axis (0 on broadcast axes).
     public internal(set) var strides: [Int]
+    /// The storage index of the first element.
     public internal(set) var offset: Int
 
     init(storage: TensorStorage, shape: [Int], strides: [Int], offset: Int) {
@@ -62,10 +65,14 @@ public struct Tensor: Sendable {
     /// A rank-1 tensor holding `scalars`.
     public init(_ scalars: [Float]) { self.init(shape: [scalars.count], scalars: scalars) }
 
+    /// A tensor of zeros.
     public static func zeros(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: 0) }
+    /// A tensor of ones.
     public static func ones(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: 1) }
 
+    /// The number of axes.
     public var rank: Int { shape.count }
+    /// The number of elements (1 for rank 0).
     public var count: Int { Tensor.elementCount(shape) }
 
     /// True when the elements are laid out densely in row-major order (size-1 axes ignored).

@@ -17,8 +17,10 @@ public struct GradientCheckReport: CustomStringConvertible, Sendable {
     public var dotProductError: Double
     /// Where the worst element was: (input index, flat element index, finite difference, tape).
     public var worst: (input: Int, element: Int, finiteDifference: Double, tape: Double)
+    /// The largest error either measure may have for the check to pass.
     public var tolerance: Double
 
+    /// True when both errors are within `tolerance`.
     public var passed: Bool { elementError <= tolerance && dotProductError <= tolerance }
 
     public var description: String {
