@@ -3,6 +3,8 @@ public enum ExperimentCatalog {
     /// The experiments.
     public static var all: [ExperimentEntry] {[
         ExperimentEntry(ExplodingGradients.self),
+        ExperimentEntry(IdentityMappings.self),
+        ExperimentEntry(StochasticDepth.self),
     ]}
 
     /// The experiment called `name`, or nil.
