@@ -1,4 +1,5 @@
 import Plot
+import Training
 
 extension IdentityMappings {
     public static func report(_ results: Results, setup: Setup, into report: inout Report) throws {
@@ -14,13 +15,13 @@ extension IdentityMappings {
         }
         let present = setup.variants
         let trained = "ResNet-\(setup.depth) (widths \(setup.widths.map(String.init).joined(separator: "/")))"
-        report.text("A CIFAR ResNet-\(setup.depth) (\((setup.depth - 2) / 6) two-convolution units per stage at "
+        report.text("A CIFAR ResNet-\(setup.depth) (\(counted((setup.depth - 2) / 6, "two-convolution unit")) per stage at "
                     + "\(setup.widths.map(String.init).joined(separator: "/")) channels, stride 2 entering stages 2 and 3, global average "
                     + "pool, fc; one input channel) in every variant of the paper's Table 1 (Fig. 2) and Table 2 (Fig. 4), trained with "
                     + "`Trainer` on the first \(setup.data.train) Fashion-MNIST training images (\(28 / setup.data.downsampling)×"
                     + "\(28 / setup.data.downsampling) after \(setup.data.downsampling)×\(setup.data.downsampling) averaging, normalised, "
                     + "no augmentation) for \(setup.epochs) epochs of \(results.stepsPerEpoch) steps (batch \(setup.batchSize)): SGD, "
-                    + "momentum \(formatted(Double(setup.momentum), 1)), weight decay \(scientific(Double(setup.weightDecay))), rate "
+                    + "momentum \(formatted(Double(setup.momentum), 1)), weight decay \(setup.weightDecay), rate "
                     + "\(formatted(Double(setup.learningRate), 2)) divided by 10 at epochs \(setup.milestones.map(String.init).joined(separator: " and ")) "
                     + "(the paper's 32k and 48k of 64k iterations), after the paper's warm-up at rate \(formatted(Double(setup.warmup.learningRate), 2)) "
                     + "until the training error over the last \(setup.warmup.window) steps is below \(formatted(100 * Double(setup.warmup.untilErrorBelow), 0))% — "
@@ -87,7 +88,7 @@ extension IdentityMappings {
                     } ?? "no original run") + ".")
         report.text()
         report.text("**Where this departs from the paper** (compute: 2 CPU cores, ≤ 60 minutes for all \(present.count * setup.seeds.count) runs): "
-                    + "a \(setup.depth)-layer net at widths \(setup.widths.map(String.init).joined(separator: "/")) instead of 110 layers at 16/32/64; "
+                    + "a net of depth \(setup.depth) at widths \(setup.widths.map(String.init).joined(separator: "/")) instead of 110 layers at 16/32/64; "
                     + "\(setup.data.train) Fashion-MNIST images at \(28 / setup.data.downsampling)×\(28 / setup.data.downsampling) instead of "
                     + "50,000 CIFAR-10 images with crop-and-flip augmentation; \(setup.epochs) epochs (\(setup.epochs * results.stepsPerEpoch) steps) "
                     + "instead of 64k iterations of batch 128; the warm-up ends by the paper-[1] rule (training error below 80%) rather "

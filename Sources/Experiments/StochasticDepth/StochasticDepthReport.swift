@@ -1,4 +1,5 @@
 import Plot
+import Training
 
 extension StochasticDepth {
     public static func report(_ results: Results, setup: Setup, into report: inout Report) throws {
@@ -20,7 +21,7 @@ extension StochasticDepth {
                     + "block is y = relu(x) = x and records no ops, and at test time each branch is scaled by p_l (Eq. (5)). Data: the first "
                     + "\(setup.data.train) Fashion-MNIST training images (\(side)×\(side), normalised, no augmentation), test error on the first "
                     + "\(setup.data.test) test images after every epoch. \(setup.epochs) epochs, batch \(setup.batchSize), SGD momentum "
-                    + "\(formatted(Double(setup.momentum), 1)), weight decay \(scientific(Double(setup.weightDecay))), rate "
+                    + "\(formatted(Double(setup.momentum), 1)), weight decay \(setup.weightDecay), rate "
                     + "\(formatted(Double(setup.learningRate), 2)) divided by 10 at epochs \(setup.milestones.map(String.init).joined(separator: " and ")) "
                     + "(the paper's 250 and 375 of 500). Time per epoch: \(setup.timing). Seeds \(setup.seeds.map(String.init).joined(separator: ", ")); "
                     + "mean ± sample std over seeds.")
@@ -44,7 +45,7 @@ extension StochasticDepth {
         report.text()
 
         var figure = Figure(rows: 2, columns: 2, title: "ResNet-\(setup.depth) on \(setup.data.train) Fashion-MNIST images: constant vs "
-                            + "stochastic depth (mean ± std over \(results.pairs.count) seeds)", panelWidth: 480, panelHeight: 340)
+                            + "stochastic depth (mean ± std over \(counted(results.pairs.count, "seed")))", panelWidth: 480, panelHeight: 340)
         let charts = [("training loss", "training loss", true), ("test loss", "test loss", true), ("test error", "test error (%)", false)]
         for (index, (title, yLabel, log)) in charts.enumerated() {
             var chart = Chart(title: "\(title) by epoch", xLabel: "epoch", yLabel: yLabel, yScale: log ? .log10 : .linear)
@@ -56,6 +57,12 @@ extension StochasticDepth {
                 let stats = (0..<count).map { e in meanAndSpread(curves.map { $0[e] }) }
                 chart.line(x: (1...max(1, count)).prefix(count).map(Double.init), y: stats.map(\.mean), spread: stats.map(\.spread),
                            name: label, color: label == "constant depth" ? .blue : .vermillion, style: label == "constant depth" ? .solid : .dashed)
+            }
+            if index == 1 {
+                // The first epochs' test loss (running BatchNorm statistics not settled yet) can be hundreds of nats: show
+                // the range where overfitting shows, from the lowest value to 4× it.
+                let lowest = results.pairs.flatMap { [$0.constant.epochTestLoss, $0.stochastic.epochTestLoss] }.flatMap { $0 }.min() ?? 1
+                chart.yAxis.range = (0.8 * lowest)...(4 * lowest)
             }
             chart.legend = index == 0 ? .topRight : .hidden
             figure[index / 2, index % 2] = chart
