@@ -25,7 +25,7 @@ struct Experiment: Sendable {
 }
 
 /// Every experiment `lab experiment NAME` knows, in the order of the issue.
-let experiments: [Experiment] = [ensemblesExperiment, identityMappingsExperiment, stochasticDepthExperiment]
+let experiments: [Experiment] = [ensemblesExperiment]
 
 /// Accumulates an experiment's outputs and writes them atomically.
 struct ExperimentWriter {

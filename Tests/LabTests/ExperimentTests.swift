@@ -55,36 +55,8 @@ extension ExperimentTests {
         }
     }
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: sharedData + "/mnist"), "needs ../shared/data"))
-    func identityMappings() throws {
-        let rows = try run("identity-mappings", plots: ["training"])
-        #expect(rows.count == 13 * 2)   // 9 shortcut variants and 4 more placements, 2 seeds
-        #expect(Set(rows.map { $0[1] }) == ["shortcut", "placement"])
-        for row in rows {
-            let loss = Double(row[3])!, error = Double(row[4])!
-            #expect((loss.isFinite && loss > 0) || row[5] == "true", "\(row)")
-            #expect(error >= 0 && error <= 1, "\(row)")
-        }
-    }
-
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: sharedData + "/mnist"), "needs ../shared/data"))
-    func stochasticDepth() throws {
-        let rows = try run("stochastic-depth", plots: ["training"])
-        #expect(rows.count == 2 * 2)   // constant and stochastic depth, 2 seeds
-        for row in rows {
-            let expected = Double(row[2])!, blocks = Double(row[3])!, seconds = Double(row[4])!
-            let loss = Double(row[6])!, error = Double(row[7])!
-            // 6 blocks; linear decay to 0.5: Σ 1 − (l/6)/2 = 4.25.
-            #expect(expected == (row[0] == "constant depth" ? 6 : 4.25), "\(row)")
-            #expect(row[0] == "constant depth" ? blocks == 6 : blocks > 1 && blocks < 6, "\(row)")
-            #expect(seconds.isFinite && seconds > 0, "\(row)")
-            #expect(loss.isFinite && loss > 0 && loss < 10, "\(row)")
-            #expect(error >= 0 && error <= 1, "\(row)")
-        }
-    }
-
     @Test func shortTrainingExperimentsNameMissingData() throws {
-        for name in ["ensembles", "identity-mappings", "stochastic-depth"] {
+        for name in ["ensembles"] {
             let directory = temporaryPath("experiment-\(name)-nodata")
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let result = try runLab(["experiment", name, "--quick", "--out", directory, "--data", directory + "/nonexistent"])

@@ -7,6 +7,8 @@ public enum ExperimentCatalog {
         ExperimentEntry(ExplodingGradients.self),
         ExperimentEntry(HighwayNetworks.self),
         ExperimentEntry(LooksLinear.self),
+        ExperimentEntry(IdentityMappings.self),
+        ExperimentEntry(StochasticDepth.self),
     ]}
 
     /// The experiment called `name`, or nil.
