@@ -25,7 +25,7 @@ struct Experiment: Sendable {
 }
 
 /// Every experiment `lab experiment NAME` knows, in the order of the issue.
-let experiments: [Experiment] = [shatteringExperiment, ensemblesExperiment, hessianExperiment, identityMappingsExperiment, highwayExperiment, stochasticDepthExperiment, looksLinearExperiment]
+let experiments: [Experiment] = [shatteringExperiment, hessianExperiment, identityMappingsExperiment, highwayExperiment, stochasticDepthExperiment, looksLinearExperiment]
 
 /// Accumulates an experiment's outputs and writes them atomically.
 struct ExperimentWriter {

@@ -106,35 +106,8 @@ extension ExperimentTests {
     }
 }
 
-/// The quick smoke tests of `ensembles`, `identity-mappings` and `stochastic-depth` (all train on MNIST).
+/// The quick smoke tests of `identity-mappings` and `stochastic-depth` (both train on MNIST).
 extension ExperimentTests {
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: sharedData + "/mnist"), "needs ../shared/data"))
-    func ensembles() throws {
-        let rows = try run("ensembles", plots: ["lesion", "paths"])
-        // Per seed: for the ResNet and plain twin (6 blocks) final loss, test error, 6 single and 3 random-count
-        // (k = 2, 3, 4) deletions, for the shallow plain twin (3 blocks) 2 + 3 + 1 (k = 2); for the ResNet also
-        // 3 path rows for each length 0 … 6.
-        #expect(rows.count == 2 * (2 * (2 + 6 + 3) + (2 + 3 + 1) + 3 * 7))
-        #expect(Set(rows.map { $0[1] }) == ["ResNet", "plain", "shallow plain"])
-        for row in rows {
-            let value = Double(row[4])!
-            switch row[0] {
-            case "final_train_loss": #expect(value.isFinite && value > 0 && value < 10, "\(row)")
-            case "test_error", "delete_one_error", "delete_random_error", "path_length_fraction", "path_contribution":
-                #expect(value >= 0 && value <= 1, "\(row)")
-            case "path_gradient_norm": #expect(value.isFinite && value >= 0, "\(row)")
-            default: Issue.record("unexpected measure \(row)")
-            }
-            if row[0].hasPrefix("path") { #expect(row[1] == "ResNet", "\(row)") }
-        }
-        for seed in ["0", "1"] {
-            for measure in ["path_length_fraction", "path_contribution"] {
-                let total = rows.filter { $0[0] == measure && $0[2] == seed }.reduce(0) { $0 + Double($1[4])! }
-                #expect(abs(total - 1) < 1e-6, "\(measure) of seed \(seed) sums to \(total)")
-            }
-        }
-    }
-
     @Test(.enabled(if: FileManager.default.fileExists(atPath: sharedData + "/mnist"), "needs ../shared/data"))
     func identityMappings() throws {
         let rows = try run("identity-mappings", plots: ["training"])
@@ -164,7 +137,7 @@ extension ExperimentTests {
     }
 
     @Test func shortTrainingExperimentsNameMissingData() throws {
-        for name in ["ensembles", "identity-mappings", "stochastic-depth"] {
+        for name in ["identity-mappings", "stochastic-depth"] {
             let directory = temporaryPath("experiment-\(name)-nodata")
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let result = try runLab(["experiment", name, "--quick", "--out", directory, "--data", directory + "/nonexistent"])

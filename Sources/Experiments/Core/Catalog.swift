@@ -3,6 +3,7 @@ public enum ExperimentCatalog {
     /// The experiments.
     public static var all: [ExperimentEntry] {[
         ExperimentEntry(ExplodingGradients.self),
+        ExperimentEntry(Ensembles.self),
     ]}
 
     /// The experiment called `name`, or nil.
