@@ -5,11 +5,12 @@ extension Ensembles {
         let n = results.blocks, depth = 6 * setup.blocksPerStage + 2
         let percent = { (value: Double) in formatted(100 * value, 2) }
         let percentSpread = { (values: [Double]) in meanAndSpreadText(values.map { 100 * $0 }, 2) }
+        let signedPoints = { (value: Double) in (value >= 0 ? "+" : "−") + formatted(100 * abs(value), 2) + " points" }
         writeCSV(results, into: &report)
 
         // Training.
         report.text("**Training.** Both nets are trained by `Trainer` (SGD, momentum \(formatted(Double(setup.momentum), 1)), weight decay "
-                    + "\(scientific(Double(setup.weightDecay))), batch \(setup.batchSize), learning rate \(formatted(Double(setup.learningRate), 2)) "
+                    + "\(setup.weightDecay), batch \(setup.batchSize), learning rate \(formatted(Double(setup.learningRate), 2)) "
                     + "divided by 10 at epochs \(setup.milestones.map(String.init).joined(separator: ", ")) of \(setup.epochs)"
                     + (setup.warmupWindow > 0 ? ", He et al.'s warm-up at 0.01 until the training error over \(setup.warmupWindow) steps is below 80%" : "")
                     + ", no augmentation). Converged means: the schedule ran to its end (the last epochs at the smallest rate) and the "
@@ -41,13 +42,10 @@ extension Ensembles {
                     + "layers whose input and output shapes agree (the paper deletes single VGG layers).")
         report.text()
         report.table(header: ["", "intact test error", "one layer or block deleted: mean increase", "worst increase", "fatal deletions"], rows: [
-            ["ResNet-\(depth), non-downsampling blocks", percentSpread(intact) + "%", formatted(100 * mean(ordinary), 2) + " points",
-             formatted(100 * (ordinary.max() ?? .nan), 2) + " points",
+            ["ResNet-\(depth), non-downsampling blocks", percentSpread(intact) + "%", signedPoints(mean(ordinary)), signedPoints(ordinary.max() ?? .nan),
              "\(ordinaryFatalCount(results)) of \(ordinary.count * results.residual.count)"],
-            ["ResNet-\(depth), downsampling blocks", "", formatted(100 * mean(downsampling), 2) + " points",
-             formatted(100 * (downsampling.max() ?? .nan), 2) + " points", ""],
-            ["plain-\(depth), single layers", percentSpread(plainIntact) + "%", formatted(100 * mean(plainLayerIncreases), 2) + " points",
-             formatted(100 * (plainLayerIncreases.max() ?? .nan), 2) + " points",
+            ["ResNet-\(depth), downsampling blocks", "", signedPoints(mean(downsampling)), signedPoints(downsampling.max() ?? .nan), ""],
+            ["plain-\(depth), single layers", percentSpread(plainIntact) + "%", signedPoints(mean(plainLayerIncreases)), signedPoints(plainLayerIncreases.max() ?? .nan),
              "\(results.plain.flatMap { run in run.layerDeletions.filter { isFatal($0.error, intact: run.intactError) } }.count) of \(plainLayerIncreases.count)"],
         ])
         var blockRows: [[String]] = []
@@ -118,10 +116,9 @@ extension Ensembles {
                     + "trained on CIFAR-10 to about 6–7% test error: removing any block but the two downsampling ones leaves the error "
                     + "close to that line (Fig. 3b), while removing any layer of a VGG-15 drops it to chance, ≈ 90% (Fig. 3a); the error "
                     + "grows smoothly with the number of deleted blocks and of swaps (Fig. 5). Ours: ResNet-\(depth) intact "
-                    + "\(percent(mean(intact)))%, one non-downsampling block deleted +\(formatted(100 * mean(ordinary), 2)) points on average "
-                    + "(worst +\(formatted(100 * (ordinary.max() ?? .nan), 2))), downsampling blocks +\(formatted(100 * mean(downsampling), 2)); "
-                    + "plain twin intact \(percent(mean(plainIntact)))%, one layer deleted +\(formatted(100 * mean(plainLayerIncreases), 2)) "
-                    + "points on average.")
+                    + "\(percent(mean(intact)))%, one non-downsampling block deleted \(signedPoints(mean(ordinary))) on average "
+                    + "(worst \(signedPoints(ordinary.max() ?? .nan))), a downsampling block \(signedPoints(mean(downsampling))); "
+                    + "plain twin intact \(percent(mean(plainIntact)))%, one layer deleted \(signedPoints(mean(plainLayerIncreases))) on average.")
         report.text()
         report.text("**Departures from the paper** (2 CPU cores, ≤ 60 minutes for everything): \(results.residual.count == 1 ? "one seed" : "\(results.residual.count) seeds"); "
                     + "ResNet-\(depth) (n = \(setup.blocksPerStage)) instead of ResNet-110, at widths \(setup.widths.map(String.init).joined(separator: "/")) "
