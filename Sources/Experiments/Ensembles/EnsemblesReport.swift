@@ -217,12 +217,12 @@ extension Ensembles {
     /// Fig. 5: (a) error against k deleted blocks, (b) error against the Kendall τ of k swaps.
     static func manyFigure(_ results: Results, intact: Double, deletionMeans: [Double], swapMeans: [Double]) -> Figure {
         var figure = Figure(rows: 1, columns: 2, title: "Many blocks deleted or reordered", panelWidth: 460, panelHeight: 320)
-        var deletion = Chart(title: "k random blocks deleted", xLabel: "blocks deleted k", yLabel: "test error (%)")
+        var deletion = Chart(title: "k random blocks deleted", xLabel: "blocks deleted k", yLabel: "test error (%)", yRange: 0...100)
         let spreads = results.deletionCounts.indices.map { i in meanAndSpread(results.residual.flatMap { $0.randomDeletion[i] }.map { 100 * $0 }).spread }
         deletion.line(x: [0] + results.deletionCounts.map(Double.init), y: ([intact] + deletionMeans).map { 100 * $0 }, spread: [0] + spreads,
                       name: "mean ± std over draws", color: .blue)
         deletion.legend = .topLeft
-        var swap = Chart(title: "k random pairs swapped", xLabel: "Kendall τ of the new order", yLabel: "test error (%)", xRange: nil)
+        var swap = Chart(title: "k random pairs swapped", xLabel: "Kendall τ of the new order", yLabel: "test error (%)", yRange: 0...100)
         let taus = results.residual.flatMap { run in run.swapKendallTau.flatMap { $0 } }
         let errors = results.residual.flatMap { run in run.swaps.flatMap { $0 } }
         swap.scatter(x: taus, y: errors.map { 100 * $0 }, name: "one draw", color: .skyBlue, size: 4)
