@@ -3,12 +3,13 @@ public enum ExperimentCatalog {
     /// The experiments.
     public static var all: [ExperimentEntry] {[
         ExperimentEntry(ShatteredGradients.self),
-        ExperimentEntry(DemystifyingResNet.self),
         ExperimentEntry(ExplodingGradients.self),
-        ExperimentEntry(HighwayNetworks.self),
-        ExperimentEntry(LooksLinear.self),
+        ExperimentEntry(Ensembles.self),
+        ExperimentEntry(DemystifyingResNet.self),
         ExperimentEntry(IdentityMappings.self),
+        ExperimentEntry(HighwayNetworks.self),
         ExperimentEntry(StochasticDepth.self),
+        ExperimentEntry(LooksLinear.self),
     ]}
 
     /// The experiment called `name`, or nil.
