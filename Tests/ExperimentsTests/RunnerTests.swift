@@ -1,0 +1,73 @@
+import Experiments
+import Foundation
+import Testing
+
+/// A toy experiment: one unit per seed, each the seed squared; counts its measurements.
+enum Squares: Experiment {
+    nonisolated(unsafe) static var measured: [UInt64] = []
+    static let name = "squares"
+    static let paper = Paper("Nobody 2026", title: "Squares", link: "https://example.org")
+    static let claim = "squares are non-negative"
+
+    struct Setup: ExperimentSetup {
+        var seeds: [UInt64]
+        static let quick = Setup(seeds: [1, 2, 3, 4])
+        static let full = Setup(seeds: Array(0..<10))
+    }
+
+    static func measure(_ setup: Setup, in run: ExperimentRun) throws -> [Double] {
+        run.plan(units: setup.seeds.count)
+        return try setup.seeds.map { seed in
+            try run.unit("seed \(seed)") { () -> Double in
+                measured.append(seed)
+                return Double(seed * seed)
+            }
+        }
+    }
+
+    static func verdict(_ results: [Double]) -> Judgement {
+        Judgement([Finding("non-negative", holds: results.allSatisfy { $0 >= 0 }, evidence: "\(results)")])
+    }
+
+    static func report(_ results: [Double], setup: Setup, into report: inout Report) throws {
+        report.columns(["seed", "square"])
+        for (seed, value) in zip(setup.seeds, results) { report.row([seed, value]) }
+    }
+}
+
+@Suite("Experiment runs", .serialized)
+struct RunnerTests {
+    /// Interrupted after two units, a run keeps them; the next run measures only the rest and
+    /// gives what a straight run gives.
+    @Test func anInterruptedRunContinuesWhereItStopped() throws {
+        let directory = NSTemporaryDirectory() + "tape-runner-\(ProcessInfo.processInfo.processIdentifier)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        Squares.measured = []
+        let store = try UnitStore(directory: directory, setup: Squares.Setup.quick)
+        var asked = 0
+        let interrupted = ExperimentRun(name: "squares", store: store, isInterruptionRequested: {
+            asked += 1
+            return Squares.measured.count >= 2
+        })
+        #expect(throws: ExperimentError.interrupted(experiment: "squares")) { try Squares.measure(.quick, in: interrupted) }
+        #expect(Squares.measured == [1, 2] && asked > 0)
+        let resumed = try Squares.measure(.quick, in: ExperimentRun(name: "squares", store: store, isInterruptionRequested: { false }))
+        #expect(Squares.measured == [1, 2, 3, 4])
+        #expect(resumed == [1, 4, 9, 16])
+        // A store keeps one setup: another one is refused.
+        #expect(throws: ExperimentError.setupMismatch(directory: directory)) { try UnitStore(directory: directory, setup: Squares.Setup.full) }
+    }
+
+    /// The runner writes the report with the setup verbatim, the verdict and every file.
+    @Test func theRunnerWritesTheReport() throws {
+        let directory = NSTemporaryDirectory() + "tape-runner-report-\(ProcessInfo.processInfo.processIdentifier)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let outcome = try runExperiment(Squares.self, setup: .quick, options: RunOptions(outputDirectory: directory))
+        #expect(outcome.judgement.verdict == .agree)
+        #expect(Set(outcome.files) == ["squares.csv", "squares.json", "squares.md"])
+        let report = try String(contentsOfFile: directory + "/squares.md", encoding: .utf8)
+        #expect(report.contains("\"seeds\" : [") && report.contains("**Verdict: agree.**") && report.contains("✔ non-negative"))
+        let csv = try String(contentsOfFile: directory + "/squares.csv", encoding: .utf8)
+        #expect(csv == "seed,square\n1,1.0\n2,4.0\n3,9.0\n4,16.0\n")
+    }
+}
