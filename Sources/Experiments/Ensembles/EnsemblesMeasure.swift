@@ -8,14 +8,18 @@ import Training
 extension Ensembles {
     /// How one network trained: per epoch, the running training loss and error and the test error after it.
     public struct TrainingRecord: Codable, Sendable, Equatable {
+        /// Running mean training loss (cross-entropy, training mode) of each epoch.
         public var trainLoss: [Double]
+        /// Running training error of each epoch: the fraction of its training images misclassified.
         public var trainError: [Double]
+        /// Test error (fraction misclassified, evaluation mode) after each epoch.
         public var testError: [Double]
         /// Training stopped on a non-finite loss, gradient or weight.
         public var diverged: Bool
         /// Mean seconds of a training step (forward, backward, update), wall-clock.
         public var secondsPerStep: Double
 
+        /// One network's training record.
         public init(trainLoss: [Double], trainError: [Double], testError: [Double], diverged: Bool = false, secondsPerStep: Double = 0) {
             (self.trainLoss, self.trainError, self.testError) = (trainLoss, trainError, testError)
             (self.diverged, self.secondsPerStep) = (diverged, secondsPerStep)
@@ -26,12 +30,14 @@ extension Ensembles {
     public struct PathGradients: Codable, Sendable, Equatable {
         /// ‖∂loss/∂x₀‖ of one path of length k: mean and spread over the sampled paths (Fig. 6b).
         public var gradientNorm: [Double]
+        /// … and the standard deviation of ‖∂loss/∂x₀‖ over those paths, per length k.
         public var gradientSpread: [Double]
         /// C(n, k)/2ⁿ: the share of paths of length k, Binomial(n, ½) (Fig. 6a).
         public var pathShare: [Double]
         /// C(n, k)·‖g_k‖ normalised to sum to 1: the share of the total gradient magnitude (Fig. 6c).
         public var gradientShare: [Double]
 
+        /// The path decomposition, indexed by path length k = 0 … n.
         public init(gradientNorm: [Double], gradientSpread: [Double], pathShare: [Double], gradientShare: [Double]) {
             (self.gradientNorm, self.gradientSpread, self.pathShare, self.gradientShare) = (gradientNorm, gradientSpread, pathShare, gradientShare)
         }
@@ -46,6 +52,7 @@ extension Ensembles {
         /// Swapping zero pairs (the identity permutation).
         public var noSwap: Double
 
+        /// The three invariant errors.
         public init(noDeletion: Double, afterRestoring: Double, noSwap: Double) {
             (self.noDeletion, self.afterRestoring, self.noSwap) = (noDeletion, afterRestoring, noSwap)
         }
@@ -53,8 +60,11 @@ extension Ensembles {
 
     /// The trained ResNet's lesions (test errors as fractions).
     public struct ResidualLesions: Codable, Sendable, Equatable {
+        /// The seed of the net's initialisation and training.
         public var seed: UInt64
+        /// How the ResNet trained.
         public var training: TrainingRecord
+        /// Test error of the trained net with every block in place.
         public var intactError: Double
         /// Whether block b downsamples (stride 2, option-A shortcut): reported separately (§4.1).
         public var downsampling: [Bool]
@@ -66,9 +76,12 @@ extension Ensembles {
         public var swaps: [[Double]]
         /// … and the Kendall τ between the new block order and the original.
         public var swapKendallTau: [[Double]]
+        /// Errors that must equal `intactError` exactly (the lesion switches' checks).
         public var invariants: Invariants
+        /// The gradient carried by paths of each length (§6, Fig. 6).
         public var paths: PathGradients
 
+        /// One trained ResNet's lesions.
         public init(seed: UInt64, training: TrainingRecord, intactError: Double, downsampling: [Bool], singleDeletion: [Double],
                     randomDeletion: [[Double]], swaps: [[Double]], swapKendallTau: [[Double]], invariants: Invariants, paths: PathGradients) {
             (self.seed, self.training, self.intactError, self.downsampling) = (seed, training, intactError, downsampling)
@@ -82,16 +95,22 @@ extension Ensembles {
     public struct LayerDeletion: Codable, Sendable, Equatable {
         /// The block (0-based) and its layer (1: conv1/bn1, 2: conv2/bn2).
         public var block: Int
+        /// … the layer within the block (1 or 2) …
         public var layer: Int
+        /// … and the test error with that layer deleted.
         public var error: Double
 
+        /// The deletion of layer `layer` of block `block`, with its test error.
         public init(block: Int, layer: Int, error: Double) { (self.block, self.layer, self.error) = (block, layer, error) }
     }
 
     /// The trained plain twin's lesions.
     public struct PlainLesions: Codable, Sendable, Equatable {
+        /// The seed of the net's initialisation and training.
         public var seed: UInt64
+        /// How the plain twin trained.
         public var training: TrainingRecord
+        /// Test error of the trained plain twin with every layer in place.
         public var intactError: Double
         /// Every single layer whose shapes allow it deleted in turn (the paper's Fig. 3a on VGG).
         public var layerDeletions: [LayerDeletion]
@@ -100,6 +119,7 @@ extension Ensembles {
         /// The intact error again after every lesion (hooks removed).
         public var afterRestoring: Double
 
+        /// One trained plain twin's lesions.
         public init(seed: UInt64, training: TrainingRecord, intactError: Double, layerDeletions: [LayerDeletion],
                     blockDeletion: [Double?], afterRestoring: Double) {
             (self.seed, self.training, self.intactError, self.layerDeletions) = (seed, training, intactError, layerDeletions)
@@ -111,13 +131,18 @@ extension Ensembles {
     public struct Results: Codable, Sendable, Equatable {
         /// n: blocks of the ResNet (3 × blocks per stage).
         public var blocks: Int
+        /// k for "k random blocks deleted" (Fig. 5a), the setup's `deletionCounts`.
         public var deletionCounts: [Int]
+        /// k for "k random pairs of blocks swapped" (Fig. 5b), the setup's `swapCounts`.
         public var swapCounts: [Int]
         /// The schedule's end criterion (see `Setup.convergedTrainingError`).
         public var convergedTrainingError: Double
+        /// The ResNet's lesions, one per seed.
         public var residual: [ResidualLesions]
+        /// The plain twin's lesions, one per seed.
         public var plain: [PlainLesions]
 
+        /// Every seed's lesions of the ResNet with n = `blocks` blocks and of its plain twin.
         public init(blocks: Int, deletionCounts: [Int], swapCounts: [Int], convergedTrainingError: Double,
                     residual: [ResidualLesions], plain: [PlainLesions]) {
             (self.blocks, self.deletionCounts, self.swapCounts) = (blocks, deletionCounts, swapCounts)

@@ -36,10 +36,13 @@ public enum Ensembles: Experiment {
         public var batchNorm: String
         /// Epochs over the training images.
         public var epochs: Int
+        /// Training images per SGD step.
         public var batchSize: Int
         /// SGD's base learning rate, momentum, weight decay.
         public var learningRate: Float
+        /// SGD momentum μ (He et al.: 0.9).
         public var momentum: Float
+        /// L2 weight decay λ (He et al.: 1e-4).
         public var weightDecay: Float
         /// The learning rate is divided by 10 at these epochs (He et al.'s schedule, scaled to our epochs).
         public var milestones: [Int]

@@ -6,8 +6,11 @@ import Tape
 extension ExplodingGradients {
     /// One architecture: a nonlinearity, with or without BatchNorm, plain or residual.
     public struct Architecture: Codable, Sendable, Equatable {
+        /// The activation function of every hidden layer.
         public var nonlinearity: Nonlinearity
+        /// BatchNorm in every hidden layer, or none.
         public var normalization: FeatureNormalization
+        /// Whether a shortcut spans every hidden layer (the plain net's residual twin).
         public var residual: Bool
 
         /// An architecture.
@@ -23,6 +26,7 @@ extension ExplodingGradients {
 
     /// GSC(k, 0) of one architecture for every seed.
     public struct Measurement: Codable, Sendable, Equatable {
+        /// The architecture measured.
         public var architecture: Architecture
         /// GSC(k, 0) for k = 0 … depth + 1 (the last is the logits), one array per seed.
         public var gscBySeed: [[Double]]
@@ -50,7 +54,9 @@ extension ExplodingGradients {
 
     /// Every architecture's GSC profiles.
     public struct Results: Codable, Sendable, Equatable {
+        /// Hidden layers of every net.
         public var depth: Int
+        /// One measurement per architecture, each plain net followed by its residual twin.
         public var measurements: [Measurement]
 
         /// The profiles of nets with `depth` hidden layers.

@@ -6,15 +6,20 @@ import Tape
 extension DemystifyingResNet {
     /// The Hessian at the initial point of one net, span, depth and seed.
     public struct Measurement: Codable, Sendable, Equatable {
+        /// The net: linear, tanh or ReLU units.
         public var net: Net
+        /// Shortcut span k: a shortcut around every k hidden layers.
         public var span: Int
+        /// Hidden layers L.
         public var depth: Int
+        /// The seed of the random weights, the inputs and the teacher.
         public var seed: UInt64
         /// The Hessian's eigenvalues, ascending.
         public var eigenvalues: [Double]
         /// ‖∂loss/∂θ‖ at the initial point (θ: the hidden weights).
         public var gradientNorm: Double
 
+        /// One Hessian's spectrum and gradient norm.
         public init(net: Net, span: Int, depth: Int, seed: UInt64, eigenvalues: [Double], gradientNorm: Double) {
             (self.net, self.span, self.depth, self.seed, self.eigenvalues, self.gradientNorm) = (net, span, depth, seed, eigenvalues, gradientNorm)
         }
@@ -22,11 +27,16 @@ extension DemystifyingResNet {
 
     /// Every Hessian.
     public struct Results: Codable, Sendable, Equatable {
+        /// τ: eigenvalues with |λ| ≤ τ·max|λ| count as zero (the setup's).
         public var relativeThreshold: Double
+        /// Hidden layers L measured.
         public var depths: [Int]
+        /// Shortcut spans k measured.
         public var spans: [Int]
+        /// One measurement per net, span, depth and seed.
         public var measurements: [Measurement]
 
+        /// The Hessians measured with threshold τ = `relativeThreshold`.
         public init(relativeThreshold: Double, depths: [Int], spans: [Int], measurements: [Measurement]) {
             (self.relativeThreshold, self.depths, self.spans, self.measurements) = (relativeThreshold, depths, spans, measurements)
         }

@@ -19,6 +19,7 @@ public enum DemystifyingResNet: Experiment {
         /// derivative, so we take the limit from a tiny random point (an extra).
         case relu = "ReLU near zero"
 
+        /// The hidden units' activation function.
         public var nonlinearity: Nonlinearity {
             switch self {
             case .linear: return .linear
@@ -41,6 +42,7 @@ public enum DemystifyingResNet: Experiment {
         public var depths: [Int]
         /// Shortcut spans k: a shortcut y = x + F(x) around every k hidden layers.
         public var spans: [Int]
+        /// The nets compared (linear, tanh, ReLU).
         public var nets: [Net]
         /// Eigenvalues with |λ| ≤ τ·max|λ| count as zero.
         public var relativeThreshold: Double

@@ -8,6 +8,7 @@ import Training
 extension HighwayNetworks {
     /// The statistics of one highway layer's gate T(x) over a batch (all images and units).
     public struct GateSummary: Codable, Sendable, Equatable {
+        /// Mean gate value T(x), in (0, 1).
         public var mean: Double
         /// Population standard deviation.
         public var standardDeviation: Double
@@ -16,6 +17,7 @@ extension HighwayNetworks {
         /// The fraction above 0.9 (open: the layer transforms).
         public var openFraction: Double
 
+        /// A gate's statistics.
         public init(mean: Double, standardDeviation: Double, closedFraction: Double, openFraction: Double) {
             (self.mean, self.standardDeviation, self.closedFraction, self.openFraction) = (mean, standardDeviation, closedFraction, openFraction)
         }
@@ -28,24 +30,32 @@ extension HighwayNetworks {
 
     /// One trained net: a variant, depth, learning rate and seed.
     public struct Run: Codable, Sendable, Equatable {
+        /// The variant's name ("plain", "highway b_T=-6").
         public var variant: String
+        /// Layers before the softmax.
         public var depth: Int
+        /// SGD's initial learning rate.
         public var learningRate: Float
+        /// The seed of the initialisation and the batch order.
         public var seed: UInt64
         /// Whether training stopped on a NaN or infinite loss, gradient or weight.
         public var diverged: Bool
         /// Mean cross-entropy and accuracy over the training images after training, evaluation mode (NaN when diverged).
         public var finalLoss: Double
+        /// … and the accuracy (fraction correct).
         public var finalAccuracy: Double
         /// Test accuracy after training (NaN when diverged).
         public var testAccuracy: Double
         /// The training loss over steps: means over consecutive steps, ending at `curveSteps`.
         public var curve: [Double]
+        /// … the step (from 1) each mean of `curve` ends at.
         public var curveSteps: [Int]
         /// The gates of every highway layer at initialisation and after training (empty for plain nets).
         public var gatesAtInit: [GateSummary]
+        /// … and after training.
         public var gatesTrained: [GateSummary]
 
+        /// A run's figures.
         public init(variant: String, depth: Int, learningRate: Float, seed: UInt64, diverged: Bool, finalLoss: Double,
                     finalAccuracy: Double, testAccuracy: Double, curve: [Double] = [], curveSteps: [Int] = [],
                     gatesAtInit: [GateSummary] = [], gatesTrained: [GateSummary] = []) {
@@ -57,11 +67,16 @@ extension HighwayNetworks {
 
     /// Every run of the setup.
     public struct Results: Codable, Sendable, Equatable {
+        /// Layers before the softmax, as in the setup.
         public var depths: [Int]
+        /// The net families trained.
         public var variants: [Variant]
+        /// SGD's learning rates searched.
         public var learningRates: [Float]
+        /// One run per variant, depth, learning rate (only the first for variants that don't search) and seed.
         public var runs: [Run]
 
+        /// Every run of a setup.
         public init(depths: [Int], variants: [Variant], learningRates: [Float], runs: [Run]) {
             (self.depths, self.variants, self.learningRates, self.runs) = (depths, variants, learningRates, runs)
         }

@@ -21,6 +21,7 @@ public enum HighwayNetworks: Experiment {
         /// Trained with every learning rate of the setup (else with the first only).
         public var searchesLearningRate: Bool
 
+        /// A variant.
         public init(name: String, highway: Bool, gateBias: Float, searchesLearningRate: Bool) {
             (self.name, self.highway, self.gateBias, self.searchesLearningRate) = (name, highway, gateBias, searchesLearningRate)
         }
@@ -43,8 +44,11 @@ public enum HighwayNetworks: Experiment {
         public var initialization: String
         /// SGD's learning rates searched per net and depth (the best is reported).
         public var learningRates: [Float]
+        /// Passes over the training images.
         public var epochs: Int
+        /// Training images per SGD step.
         public var batchSize: Int
+        /// SGD momentum μ.
         public var momentum: Float
         /// The learning-rate schedule.
         public var schedule: String

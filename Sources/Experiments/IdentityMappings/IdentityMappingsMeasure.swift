@@ -4,7 +4,9 @@ import Training
 extension IdentityMappings {
     /// One variant trained from one seed.
     public struct Run: Codable, Sendable, Equatable {
+        /// The row of Tables 1 and 2 trained.
         public var variant: Variant
+        /// The seed of the initialisation and the batch order.
         public var seed: UInt64
         /// Mean training loss (cross-entropy, training mode) of each finished epoch.
         public var epochTrainLoss: [Double]
@@ -12,6 +14,7 @@ extension IdentityMappings {
         public var epochTrainError: [Double]
         /// Test error and loss after each finished epoch (running BatchNorm statistics).
         public var epochTestError: [Double]
+        /// … and the test loss (cross-entropy).
         public var epochTestLoss: [Double]
         /// The training loss binned over steps, `curvePointsPerEpoch` means per epoch: the paper's
         /// training curves (Fig. 3, 6).
@@ -21,6 +24,7 @@ extension IdentityMappings {
         /// The epoch (from 1) in which the loss or a weight became NaN or infinite; nil if none.
         public var divergedInEpoch: Int?
 
+        /// A run's figures.
         public init(variant: Variant, seed: UInt64, epochTrainLoss: [Double], epochTrainError: [Double], epochTestError: [Double],
                     epochTestLoss: [Double], curve: [Double], warmupSteps: Int, divergedInEpoch: Int? = nil) {
             (self.variant, self.seed, self.epochTrainLoss, self.epochTrainError) = (variant, seed, epochTrainLoss, epochTrainError)
@@ -36,10 +40,12 @@ extension IdentityMappings {
 
     /// Every variant's runs.
     public struct Results: Codable, Sendable, Equatable {
+        /// Every run, one per variant and seed.
         public var runs: [Run]
         /// Optimiser steps per epoch.
         public var stepsPerEpoch: Int
 
+        /// The runs, with `stepsPerEpoch` steps per epoch.
         public init(runs: [Run], stepsPerEpoch: Int) {
             (self.runs, self.stepsPerEpoch) = (runs, stepsPerEpoch)
         }

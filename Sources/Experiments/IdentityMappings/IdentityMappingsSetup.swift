@@ -117,11 +117,14 @@ public enum IdentityMappings: Experiment {
     /// He et al.'s warm-up, as Codable numbers: a learning rate of 0.01 until the running training
     /// error is below 80% (He et al. 2015, §4.2, "about 400 iterations"), then the schedule's rate.
     public struct WarmupSetup: Codable, Sendable, Equatable {
+        /// The warm-up's learning rate (He et al.: 0.01).
         public var learningRate: Float
+        /// The warm-up ends once the running training error (a fraction) is below this (He et al.: 0.8).
         public var untilErrorBelow: Float
         /// Steps in the running training error.
         public var window: Int
 
+        /// The trainer's `Warmup` of these numbers.
         public var warmup: Warmup { Warmup(learningRate: learningRate, untilErrorBelow: untilErrorBelow, window: window) }
     }
 
@@ -137,10 +140,13 @@ public enum IdentityMappings: Experiment {
         public var variants: [Variant]
         /// Passes over the training subset.
         public var epochs: Int
+        /// Training images per SGD step.
         public var batchSize: Int
         /// SGD's rate after the warm-up (the paper: 0.1), momentum 0.9, weight decay 1e-4 (the paper's).
         public var learningRate: Float
+        /// SGD momentum μ.
         public var momentum: Float
+        /// L2 weight decay λ.
         public var weightDecay: Float
         /// Epochs at which the rate is divided by 10: the paper's 32k and 48k of 64k iterations, at 50% and 75%.
         public var milestones: [Int]

@@ -24,9 +24,13 @@ extension IdentityMappings {
 
     /// Mean and spread over seeds of a variant's final test error and final training loss.
     public struct Summary: Sendable, Equatable {
+        /// The final test error (fraction): mean and sample standard deviation over seeds.
         public var error: (mean: Double, spread: Double)
+        /// The final training loss: mean and sample standard deviation over seeds (+∞ if any seed diverged).
         public var loss: (mean: Double, spread: Double)
+        /// Seeds that diverged.
         public var diverged: Int
+        /// Seeds trained.
         public var count: Int
 
         public static func == (a: Summary, b: Summary) -> Bool {

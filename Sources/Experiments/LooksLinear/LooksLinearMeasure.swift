@@ -7,10 +7,13 @@ import Training
 extension LooksLinear {
     /// One trained net: a net, depth, learning rate and seed.
     public struct Run: Codable, Sendable, Equatable {
+        /// The net trained.
         public var net: Net
         /// Hidden layers (0 for the linear model).
         public var depth: Int
+        /// SGD's initial learning rate.
         public var learningRate: Float
+        /// The seed of the initialisation and the batch order.
         public var seed: UInt64
         /// Whether training stopped on a NaN or infinite loss, gradient or weight.
         public var diverged: Bool
@@ -18,9 +21,11 @@ extension LooksLinear {
         public var trainLoss: Double
         /// Training and test accuracy after training, evaluation mode (NaN when diverged).
         public var trainAccuracy: Double
+        /// … as fractions correct.
         public var testAccuracy: Double
         /// The training loss over steps: means over consecutive steps, ending at `curveSteps`.
         public var curve: [Double]
+        /// … the step (from 1) each mean of `curve` ends at.
         public var curveSteps: [Int]
 
         /// A run's figures.
@@ -34,10 +39,14 @@ extension LooksLinear {
 
     /// Every run of the setup.
     public struct Results: Codable, Sendable, Equatable {
+        /// Hidden layers of the deep nets, as in the setup.
         public var depths: [Int]
+        /// SGD's learning rates searched.
         public var learningRates: [Float]
+        /// One run per net, depth (0 only for the linear model), learning rate and seed.
         public var runs: [Run]
 
+        /// Every run of a setup.
         public init(depths: [Int], learningRates: [Float], runs: [Run]) {
             (self.depths, self.learningRates, self.runs) = (depths, learningRates, runs)
         }
@@ -92,6 +101,7 @@ extension LooksLinear {
 
     /// What `trainToEnd` found.
     public struct TrainedModel: Sendable {
+        /// Whether training stopped on a NaN or infinite loss, gradient or weight.
         public var diverged: Bool
         /// Loss and accuracy after training, evaluation mode (NaN when diverged).
         public var train: (loss: Double, accuracy: Double), test: (loss: Double, accuracy: Double)

@@ -49,8 +49,11 @@ public enum LooksLinear: Experiment {
         public var batchNorm: String
         /// SGD's learning rates searched per net and depth (the best is reported).
         public var learningRates: [Float]
+        /// Passes over the training images.
         public var epochs: Int
+        /// Training images per SGD step.
         public var batchSize: Int
+        /// SGD momentum μ.
         public var momentum: Float
         /// The learning-rate schedule.
         public var schedule: String

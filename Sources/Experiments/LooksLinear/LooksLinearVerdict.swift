@@ -28,9 +28,13 @@ extension LooksLinear {
     /// One net at one depth at its best learning rate: the rate with the fewest diverged seeds,
     /// then the lowest mean final training loss (the paper reports tuned nets).
     public struct Selected: Sendable {
+        /// The net.
         public var net: Net
+        /// Its hidden layers (0 for the linear model).
         public var depth: Int
+        /// The selected learning rate.
         public var learningRate: Float
+        /// The runs at that rate, one per seed.
         public var runs: [Run]
 
         /// Final training losses over seeds (diverged runs counted apart).

@@ -37,15 +37,18 @@ extension ShatteredGradients {
 
     /// One net (architecture, depth, seed).
     public struct Measurement: Codable, Sendable, Equatable {
+        /// The architecture measured.
         public var architecture: Architecture
         /// Rectifier layers L (residual blocks for the pre-activation resnets).
         public var depth: Int
+        /// The seed of the weights and biases.
         public var seed: UInt64
         /// With BatchNorm: through the batch statistics; without: the only gradient there is.
         public var batchStatistics: Correlations
         /// With BatchNorm only: the grid's batch statistics frozen.
         public var frozenStatistics: Correlations?
 
+        /// One net's correlations.
         public init(architecture: Architecture, depth: Int, seed: UInt64, batchStatistics: Correlations, frozenStatistics: Correlations?) {
             (self.architecture, self.depth, self.seed) = (architecture, depth, seed)
             (self.batchStatistics, self.frozenStatistics) = (batchStatistics, frozenStatistics)
@@ -61,9 +64,12 @@ extension ShatteredGradients {
     public struct Results: Codable, Sendable, Equatable {
         /// Grid points (the noise floor of the autocorrelation is about 1/√N).
         public var gridPoints: Int
+        /// Depths measured, as in the setup.
         public var depths: [Int]
+        /// One measurement per architecture, depth and seed.
         public var measurements: [Measurement]
 
+        /// The measurements on a grid of `gridPoints` inputs.
         public init(gridPoints: Int, depths: [Int], measurements: [Measurement]) {
             (self.gridPoints, self.depths, self.measurements) = (gridPoints, depths, measurements)
         }

@@ -59,6 +59,7 @@ public enum ShatteredGradients: Experiment {
         /// Looks-linear CReLU net (§4): orthogonal W, mirrored [W, −W], zero biases.
         case looksLinear = "plain CReLU, looks-linear"
 
+        /// Whether the net has BatchNorm (then both gradient conventions are measured).
         public var hasBatchNorm: Bool {
             switch self {
             case .plainBatchNorm, .resnetBatchNorm, .resnetBatchNormRescaled, .resnetBatchNormInverseSqrtDepth, .postActivationResnetBatchNorm: return true
@@ -66,6 +67,7 @@ public enum ShatteredGradients: Experiment {
             }
         }
 
+        /// Whether the net is a resnet (its depth counts residual blocks).
         public var isResidual: Bool {
             switch self {
             case .plain, .plainBatchNorm, .looksLinear: return false
@@ -91,13 +93,16 @@ public enum ShatteredGradients: Experiment {
         public var depths: [Int]
         /// Grid points in [gridLower, gridUpper] (the paper: 256 points in [−2, 2], §2).
         public var gridPoints: Int
+        /// The grid's lowest scalar input (the paper: −2).
         public var gridLower: Double
+        /// The grid's highest scalar input (the paper: 2).
         public var gridUpper: Double
         /// The architectures compared.
         public var architectures: [Architecture]
         /// Weights Kaiming-normal N(0, 2/fan-in) (He et al., the paper's σ² = 2/N); biases N(0, σ_b²)
         /// with this σ_b (zero for looks-linear); the head PyTorch-default; BatchNorm γ = 1, β = 0.
         public var biasStandardDeviation: Double
+        /// The initialisation, in words (printed into the report).
         public var initialization: String
         /// How BatchNorm's gradient is taken: both conventions are measured for every BN net.
         public var batchNormGradient: String

@@ -18,16 +18,19 @@ extension ShatteredGradients {
         /// Theorem 3 (β = 1): correlation ∼ 1/√L, a power law L^p with p = −1/2. The band around −1/2
         /// accepted for the fitted exponent p of ln r̄(1) ≈ a + p·ln L.
         public static let batchNormExponent = -0.5
+        /// … and the half-width of that band: p within −1/2 ± 0.3.
         public static let exponentBand = 0.3
         /// "Decays, but slowly": the BN resnet's exponent must be negative (p ≤ −0.02: it decays),
         /// and its r̄(1) must stay above the plain BN net's and above the noise floor at every depth ≥ 4.
         public static let decayingExponent = -0.02
+        /// The depth from which the BN resnet's r̄(1) is compared with the plain BN net's and the noise floor.
         public static let comparedFromDepth = 4
         /// The noise floor of a seed-mean autocorrelation of N grid points: 2/√N (white noise gives r(d) ≈ N(−1/N, 1/N)).
         public static func noiseFloor(gridPoints: Int) -> Double { 2 / Double(gridPoints).squareRoot() }
         /// Looks-linear nets at init with zero biases are linear: the gradient is one number along
         /// the grid, up to Float rounding (relative spread ≤ 10⁻⁴, uncentred lag-1 correlation ≥ 1 − 10⁻⁶).
         public static let linearSpread = 1e-4
+        /// … and the uncentred lag-1 correlation (`lag1Cosine`) at least this.
         public static let linearCosine = 1 - 1e-6
     }
 
@@ -52,13 +55,18 @@ extension ShatteredGradients {
     /// exponential (per-layer factor q = e^slope of ln r̄ against L) and power law (exponent p,
     /// the slope of ln r̄ against ln L), each with its R²; nil with fewer than two such depths.
     public struct DecayFit: Sendable, Equatable {
+        /// The depths fitted: those before the first at the noise floor.
         public var depths: [Int]
+        /// Per-layer factor q = e^slope of ln r̄(1) against L, and the fit's R².
         public var rate: Double, rateFit: Double
+        /// Power-law exponent p, the slope of ln r̄(1) against ln L, and the fit's R².
         public var exponent: Double, exponentFit: Double
         /// The first depth whose r̄(1) is at or below the floor (nil if none).
         public var firstDepthAtFloor: Int?
     }
 
+    /// The `DecayFit` of `architecture`'s seed-mean r(1) under `convention`; nil with fewer than
+    /// two depths above the noise floor.
     public static func decayFit(_ results: Results, _ architecture: Architecture, _ convention: BatchNormGradient = .frozenStatistics) -> DecayFit? {
         let floor = Thresholds.noiseFloor(gridPoints: results.gridPoints)
         var points: [(Int, Double)] = []

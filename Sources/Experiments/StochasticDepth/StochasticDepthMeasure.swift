@@ -8,12 +8,14 @@ extension StochasticDepth {
         public var epochTrainLoss: [Double]
         /// Test loss and error after each epoch (every block, scaled by p_l).
         public var epochTestLoss: [Double]
+        /// … the test error as a fraction misclassified.
         public var epochTestError: [Double]
         /// The summed step seconds of each epoch (wall-clock; not deterministic).
         public var epochSeconds: [Double]
         /// Residual branches computed per training step, averaged over all steps.
         public var blocksPerStep: Double
 
+        /// A run's figures.
         public init(epochTrainLoss: [Double], epochTestLoss: [Double], epochTestError: [Double], epochSeconds: [Double], blocksPerStep: Double) {
             (self.epochTrainLoss, self.epochTestLoss, self.epochTestError) = (epochTrainLoss, epochTestLoss, epochTestError)
             (self.epochSeconds, self.blocksPerStep) = (epochSeconds, blocksPerStep)
@@ -27,10 +29,14 @@ extension StochasticDepth {
 
     /// Both variants trained from one seed, side by side.
     public struct Pair: Codable, Sendable, Equatable {
+        /// The seed both variants start from.
         public var seed: UInt64
+        /// The constant-depth net (every block in every step).
         public var constant: Run
+        /// The stochastic-depth net (linear decay to p_L).
         public var stochastic: Run
 
+        /// The two variants trained from `seed`.
         public init(seed: UInt64, constant: Run, stochastic: Run) {
             (self.seed, self.constant, self.stochastic) = (seed, constant, stochastic)
         }
@@ -42,8 +48,10 @@ extension StochasticDepth {
         public var blocks: Int
         /// Σ p_l of the stochastic net.
         public var expectedDepth: Double
+        /// One pair per seed.
         public var pairs: [Pair]
 
+        /// The pairs of a net with `blocks` blocks and expected depth `expectedDepth`.
         public init(blocks: Int, expectedDepth: Double, pairs: [Pair]) {
             (self.blocks, self.expectedDepth, self.pairs) = (blocks, expectedDepth, pairs)
         }

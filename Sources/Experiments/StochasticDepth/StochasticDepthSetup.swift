@@ -31,11 +31,15 @@ public enum StochasticDepth: Experiment {
         public var linearDecay: Bool
         /// Where the branch is scaled by p_l: "test time" (Eq. (5)).
         public var scaling: String
+        /// Passes over the training subset.
         public var epochs: Int
+        /// Training images per SGD step.
         public var batchSize: Int
         /// SGD's rate (the paper: 0.1), momentum (0.9), weight decay (1e-4).
         public var learningRate: Float
+        /// SGD momentum μ.
         public var momentum: Float
+        /// L2 weight decay λ.
         public var weightDecay: Float
         /// Epochs at which the rate is divided by 10: the paper's 250 and 375 of 500 (50%, 75%).
         public var milestones: [Int]
