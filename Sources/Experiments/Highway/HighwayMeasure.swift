@@ -146,24 +146,8 @@ extension HighwayNetworks {
                                       schedule: .cosine, seed: seed, normalization: setup.data.dataSet.normalization)
         let trainer = try Trainer(model: network, train: images.train, test: images.test, options: options)
         let binSize = Swift.max(1, setup.epochs * trainer.batchesPerEpoch / Swift.max(1, setup.curveBins))
-        var losses: [Double] = []
-        var diverged = false
-        do {
-            while !trainer.isFinished {
-                try trainer.trainEpoch { step in
-                    losses.append(Double(step.loss))
-                    if run.isInterruptionRequested() { throw ExperimentError.interrupted(experiment: name) }
-                }
-            }
-        } catch TrainingError.diverged {
-            diverged = true
-        }
-        var curve: [Double] = [], curveSteps: [Int] = []
-        for start in stride(from: 0, to: losses.count, by: binSize) {
-            let bin = losses[start..<Swift.min(start + binSize, losses.count)]
-            curve.append(bin.reduce(0, +) / Double(bin.count))
-            curveSteps.append(start + bin.count)
-        }
+        let (losses, diverged) = try trainRecordingLosses(trainer, experiment: name, run: run)
+        let (curve, curveSteps) = binnedMeans(losses, binSize: binSize)
         guard !diverged else { return (true, .nan, .nan, .nan, curve, curveSteps) }
         let train = trainer.evaluate(images.train), test = trainer.evaluate(images.test)
         return (false, Double(train.loss), Double(train.accuracy), Double(test.accuracy), curve, curveSteps)

@@ -119,24 +119,8 @@ extension LooksLinear {
         let trainer = try Trainer(model: model, train: trainSet, test: testSet, options: options)
         let totalSteps = setup.epochs * trainer.batchesPerEpoch
         let binSize = Swift.max(1, totalSteps / Swift.max(1, setup.curveBins))
-        var losses: [Double] = []
-        var diverged = false
-        do {
-            while !trainer.isFinished {
-                try trainer.trainEpoch { step in
-                    losses.append(Double(step.loss))
-                    if run?.isInterruptionRequested() == true { throw ExperimentError.interrupted(experiment: name) }
-                }
-            }
-        } catch TrainingError.diverged {
-            diverged = true
-        }
-        var curve: [Double] = [], curveSteps: [Int] = []
-        for start in stride(from: 0, to: losses.count, by: binSize) {
-            let bin = losses[start..<Swift.min(start + binSize, losses.count)]
-            curve.append(bin.reduce(0, +) / Double(bin.count))
-            curveSteps.append(start + bin.count)
-        }
+        let (losses, diverged) = try trainRecordingLosses(trainer, experiment: name, run: run)
+        let (curve, curveSteps) = binnedMeans(losses, binSize: binSize)
         guard !diverged else { return TrainedModel(diverged: true, train: (.nan, .nan), test: (.nan, .nan), curve: curve, curveSteps: curveSteps) }
         let train = trainer.evaluate(trainSet), test = trainer.evaluate(testSet)
         return TrainedModel(diverged: false, train: (Double(train.loss), Double(train.accuracy)),
