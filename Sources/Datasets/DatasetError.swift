@@ -35,7 +35,7 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
         case .malformedFile(let path, let problem):
             return "\(path): \(problem)"
         case .countMismatch(let imagesPath, let imageCount, let labelsPath, let labelCount):
-            return "\(imagesPath) holds \(imageCount) images but \(labelsPath) holds \(labelCount) labels"
+            return "\(imagesPath) holds \(imageCount) image\(imageCount == 1 ? "" : "s") but \(labelsPath) holds \(labelCount) label\(labelCount == 1 ? "" : "s")"
         case .checksumMismatch(let path, let expected, let actual):
             return "\(path): SHA-256 is \(actual), expected \(expected) (the file is damaged or not the published one)"
         case .checksumUnknown(let path):
