@@ -71,16 +71,6 @@ struct HighwayTests {
         }
     }
 
-    @Test func missingDataIsAClearError() {
-        let run = ExperimentRun(name: E.name, data: ExperimentData(directory: "/nonexistent-tape-data"))
-        #expect {
-            _ = try E.measure(E.Setup.quick, in: run)
-        } throws: { error in
-            guard case .missingData(let experiment, let detail)? = error as? ExperimentError else { return false }
-            return experiment == "highway" && detail.contains("nonexistent-tape-data")
-        }
-    }
-
     @Test(.enabled(if: HighwayTests.hasMNIST, "needs MNIST in ../shared/data or $TAPE_DATA"))
     func quickSetupGateStatistics() throws {
         let setup = E.Setup.quick

@@ -128,16 +128,6 @@ struct LooksLinearTests {
         #expect(trained.train.accuracy == 1)
     }
 
-    @Test func missingDataIsAClearError() {
-        let run = ExperimentRun(name: E.name, data: ExperimentData(directory: "/nonexistent-tape-data"))
-        #expect {
-            _ = try E.measure(E.Setup.quick, in: run)
-        } throws: { error in
-            guard case .missingData(let experiment, let detail)? = error as? ExperimentError else { return false }
-            return experiment == "looks-linear" && detail.contains("nonexistent-tape-data")
-        }
-    }
-
     @Test(.enabled(if: LooksLinearTests.hasMNIST, "needs MNIST in ../shared/data or $TAPE_DATA"))
     func quickSetupMeasurement() throws {
         let setup = E.Setup.quick

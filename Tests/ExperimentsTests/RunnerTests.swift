@@ -71,3 +71,17 @@ struct RunnerTests {
         #expect(csv == "seed,square\n1,1.0\n2,4.0\n3,9.0\n4,16.0\n")
     }
 }
+
+/// Every experiment that trains names itself and the missing directory when its data is absent.
+@Test(arguments: ["ensembles", "identity-mappings", "highway", "stochastic-depth", "looks-linear"])
+func missingDataIsAClearError(name: String) throws {
+    let entry = try #require(ExperimentCatalog.entry(named: name))
+    let directory = NSTemporaryDirectory() + "tape-missing-data-\(ProcessInfo.processInfo.processIdentifier)-\(name)"
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    #expect {
+        _ = try entry.run(.quick, options: RunOptions(outputDirectory: directory, dataDirectory: "/nonexistent-tape-data"))
+    } throws: { error in
+        guard case .missingData(let experiment, let detail)? = error as? ExperimentError else { return false }
+        return experiment == name && detail.contains("nonexistent-tape-data")
+    }
+}
