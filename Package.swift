@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tape", "SafeTensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LabTests", dependencies: ["lab", "bench", "Models", "NN", "Tape", "SafeTensors", "Training", "Datasets"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "NN", "SafeTensors", "Tape"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Models", "Instruments"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Datasets", "Instruments", "Models", "NN", "Tape", "Training"]),
         .testTarget(name: "PlotTests", dependencies: ["Plot", "SeededRandom"]),
         .testTarget(name: "InstrumentsTests", dependencies: ["Instruments", "Models", "NN", "Tape"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tape", "SafeTensors"], resources: [.copy("Fixtures")]),
