@@ -44,6 +44,15 @@ func modelSuite(_ config: SuiteConfig) -> [Measure] {
             }
         }
     }
+    func inference(_ name: String, _ model: Layer, _ input: [Int], threads: Int) -> Measure {
+        Measure(name: name, threads: threads, flops: trainingStepFlops(model, input: input) / 3, items: (Double(input[0]), "images")) {
+            let images = Tensor.zeros(input)
+            return {
+                var context = ForwardContext.evaluation
+                blackHole(withoutGradient { model(Variable(images), &context) })
+            }
+        }
+    }
     var measures: [Measure] = []
     let checkpointed = MNISTResNet()
     checkpointed.resblocks.checkpointsLayers = true
@@ -52,15 +61,19 @@ func modelSuite(_ config: SuiteConfig) -> [Measure] {
         // The same step with every block recomputed in the backward pass; FLOPs counted as without.
         measures.append(step("train-step-mnist-resnet-b\(seedBatch)-checkpointed", checkpointed, [seedBatch, 1, 28, 28], threads: threads))
         measures.append(step("train-step-resnet20-b\(cifarBatch)", CIFARResNet(depth: 20), [cifarBatch, 3, 32, 32], threads: threads))
-        let model = MNISTResNet()
-        measures.append(Measure(name: "inference-mnist-resnet-b\(seedBatch)", threads: threads,
-                                flops: trainingStepFlops(model, input: [seedBatch, 1, 28, 28]) / 3, items: (Double(seedBatch), "images")) {
-            let images = Tensor.zeros([seedBatch, 1, 28, 28])
-            return {
-                var context = ForwardContext.evaluation
-                blackHole(withoutGradient { model(Variable(images), &context) })
+        measures.append(inference("inference-mnist-resnet-b\(seedBatch)", MNISTResNet(), [seedBatch, 1, 28, 28], threads: threads))
+        guard !config.quick else { continue }
+        // The deeper CIFAR ResNets: training at batch 128, inference at batch 1 (where per-op
+        // overhead shows), 8 and 64. Names match Benchmarks/peers/pytorch.py's rows.
+        for depth in [56, 110] {
+            measures.append(step("train-step-resnet\(depth)-b\(cifarBatch)", CIFARResNet(depth: depth), [cifarBatch, 3, 32, 32], threads: threads))
+        }
+        for depth in [20, 56, 110] {
+            let model = CIFARResNet(depth: depth)
+            for batch in [1, 8, 64] {
+                measures.append(inference("inference-resnet\(depth)-b\(batch)", model, [batch, 3, 32, 32], threads: threads))
             }
-        })
+        }
     }
     return measures
 }

@@ -155,16 +155,21 @@ def model_measures(models, quick):
 
 
 def convolution_measures(quick):
+    """bench's ConvolutionSuite: (label, input shape, output channels, kernel, stride), padding (kernel − 1) / 2."""
     batch, cifar_batch = (8, 8) if quick else (64, 128)
-    shapes = [("seed", (batch, 16, 28, 28), 16), ("r20-s1", (cifar_batch, 16, 32, 32), 16),
-              ("r20-s2", (cifar_batch, 32, 16, 16), 32), ("r20-s3", (cifar_batch, 64, 8, 8), 64)]
+    shapes = [("seed", (batch, 16, 28, 28), 16, 3, 1), ("r20-s1", (cifar_batch, 16, 32, 32), 16, 3, 1),
+              ("r20-s2", (cifar_batch, 32, 16, 16), 32, 3, 1), ("r20-s3", (cifar_batch, 64, 8, 8), 64, 3, 1),
+              ("r20-down2", (cifar_batch, 16, 32, 32), 32, 3, 2), ("r20-down3", (cifar_batch, 32, 16, 16), 64, 3, 2),
+              ("proj2", (cifar_batch, 16, 32, 32), 32, 1, 2), ("proj3", (cifar_batch, 32, 16, 16), 64, 1, 2)]
     result = []
-    for label, shape, outputs in shapes:
-        weight_shape = (outputs, shape[1], 3, 3)
-        output_shape = (shape[0], outputs, shape[2], shape[3])
-        flops = 2.0 * shape[0] * outputs * shape[2] * shape[3] * shape[1] * 9
+    for label, shape, outputs, kernel, stride in shapes:
+        padding = (kernel - 1) // 2
+        weight_shape = (outputs, shape[1], kernel, kernel)
+        output_shape = (shape[0], outputs, (shape[2] + 2 * padding - kernel) // stride + 1,
+                        (shape[3] + 2 * padding - kernel) // stride + 1)
+        flops = 2.0 * output_shape[0] * outputs * output_shape[2] * output_shape[3] * shape[1] * kernel * kernel
 
-        def make(kind, shape=shape, weight_shape=weight_shape, output_shape=output_shape):
+        def make(kind, shape=shape, weight_shape=weight_shape, output_shape=output_shape, stride=stride, padding=padding):
             def measure():
                 torch.manual_seed(1)
                 x, w, dy = torch.randn(shape), torch.randn(weight_shape), torch.randn(output_shape)
@@ -172,11 +177,11 @@ def convolution_measures(quick):
                     memory = torch.contiguous_format if layout == "nchw" else torch.channels_last
                     xl, wl, dyl = (t.contiguous(memory_format=memory) for t in (x, w, dy))
                     if kind == "fwd":
-                        yield layout, lambda: F.conv2d(xl, wl, padding=1)
+                        yield layout, lambda: F.conv2d(xl, wl, stride=stride, padding=padding)
                     else:
                         mask = [kind == "bwd-data", kind == "bwd-weight", False]
                         yield layout, lambda: torch.ops.aten.convolution_backward(
-                            dyl, xl, wl, None, [1, 1], [1, 1], [1, 1], False, [0, 0], 1, mask)
+                            dyl, xl, wl, None, [stride, stride], [padding, padding], [1, 1], False, [0, 0], 1, mask)
             return measure
 
         dims = "x".join(str(d) for d in shape)
