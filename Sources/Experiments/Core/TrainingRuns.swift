@@ -30,3 +30,14 @@ func binnedMeans(_ values: [Double], binSize: Int) -> (means: [Double], ends: [I
     }
     return (means, ends)
 }
+
+/// The means of `values` over `bins` consecutive, nearly equal slices (fewer bins when there are
+/// fewer values): a fixed number of curve points per epoch, whatever the epoch's length.
+func binnedMeans(_ values: [Double], bins: Int) -> [Double] {
+    let count = Swift.min(bins, values.count)
+    guard count > 0 else { return [] }
+    return (0..<count).map { bin in
+        let slice = values[(bin * values.count / count)..<((bin + 1) * values.count / count)]
+        return slice.reduce(0, +) / Double(slice.count)
+    }
+}

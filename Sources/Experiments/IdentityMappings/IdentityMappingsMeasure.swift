@@ -113,15 +113,3 @@ extension IdentityMappings {
         return result
     }
 }
-
-extension IdentityMappings {
-    /// The means of `values` over `bins` consecutive, nearly equal slices (fewer bins when there are fewer values).
-    static func binnedMeans(_ values: [Double], bins: Int) -> [Double] {
-        let count = min(bins, values.count)
-        guard count > 0 else { return [] }
-        return (0..<count).map { bin in
-            let slice = values[(bin * values.count / count)..<((bin + 1) * values.count / count)]
-            return slice.reduce(0, +) / Double(slice.count)
-        }
-    }
-}
