@@ -104,8 +104,8 @@ public final class BasicBlock: ResidualBlock {
         func skip(_ input: Variable, _ context: inout ForwardContext) -> Variable { shortcut.map { $0(input, &context) } ?? input }
         switch placement {
         case .original:
-            return combine(shortcut: skip(x, &context), gateInput: x, context: &context, post: { $0.relu() }) { c in
-                bn2(conv2(bn1.normalizedReLU(conv1(x, &c), &c), &c), &c)
+            return combineReLU(shortcut: skip(x, &context), gateInput: x, context: &context, lastBatchNorm: bn2) { c in
+                conv2(bn1.normalizedReLU(conv1(x, &c), &c), &c)
             }
         case .batchNormAfterAddition:
             let sum = combine(shortcut: skip(x, &context), gateInput: x, context: &context) { c in

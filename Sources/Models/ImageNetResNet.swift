@@ -32,8 +32,8 @@ public final class Bottleneck: ResidualBlock {
     }
 
     public override func forward(_ x: Variable, _ context: inout ForwardContext) -> Variable {
-        combine(shortcut: downsample.map { $0(x, &context) } ?? x, gateInput: x, context: &context, post: { $0.relu() }) { c in
-            bn3(conv3(bn2.normalizedReLU(conv2(bn1.normalizedReLU(conv1(x, &c), &c), &c), &c), &c), &c)
+        combineReLU(shortcut: downsample.map { $0(x, &context) } ?? x, gateInput: x, context: &context, lastBatchNorm: bn3) { c in
+            conv3(bn2.normalizedReLU(conv2(bn1.normalizedReLU(conv1(x, &c), &c), &c), &c), &c)
         }
     }
 
