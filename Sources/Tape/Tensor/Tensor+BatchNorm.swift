@@ -63,43 +63,40 @@ struct ChannelLayout {
 
     /// γ·x̂ + β, in one pass.
     func normalize(_ x: Tensor, mean: [Double], invStd: [Double], weight: Tensor, bias: Tensor) -> Tensor {
-        normalizeRows(x, mean: mean, invStd: invStd, weight: weight, bias: bias) { z, _ in z }
+        normalizeRows(x, mean: mean, invStd: invStd, weight: weight, bias: bias, Normalized())
     }
 
     /// relu(γ·x̂ + β + r) (r omitted when nil), in one pass: the same Float operations, in the
     /// same order, as `normalize`, then an addition, then ReLU.
     func normalizeReLU(_ x: Tensor, mean: [Double], invStd: [Double], weight: Tensor, bias: Tensor, adding residual: Tensor?) -> Tensor {
-        let relu = ReLU()
-        guard let residual else { return normalizeRows(x, mean: mean, invStd: invStd, weight: weight, bias: bias) { z, _ in relu(z) } }
+        guard let residual else { return normalizeRows(x, mean: mean, invStd: invStd, weight: weight, bias: bias, RectifiedNormalized()) }
         return residual.withUnsafeBufferPointer { r in
-            normalizeRows(x, mean: mean, invStd: invStd, weight: weight, bias: bias) { z, i in relu(z + r[i]) }
+            normalizeRows(x, mean: mean, invStd: invStd, weight: weight, bias: bias, RectifiedNormalizedSum(residual: r))
         }
     }
 
-    /// out[i] = finish(x[i]·scale + shift, i) with i the flat (row-major) index, scale = γ/√(σ² + ε)
+    /// out[i] = output(x[i]·scale + shift, i), i the flat (row-major) index, with scale = γ/√(σ² + ε)
     /// and shift = β − μ·scale per channel.
-    @inline(__always)
-    private func normalizeRows(_ x: Tensor, mean: [Double], invStd: [Double], weight: Tensor, bias: Tensor,
-                               finish: (Float, Int) -> Float) -> Tensor {
-        var output = Tensor(uninitializedShape: x.shape)
+    private func normalizeRows<Output: NormalizedOutput>(_ x: Tensor, mean: [Double], invStd: [Double], weight: Tensor, bias: Tensor,
+                                                         _ output: Output) -> Tensor {
+        var result = Tensor(uninitializedShape: x.shape)
         let gamma = weight.scalars, beta = bias.scalars
-        output.withUnsafeMutableBufferPointer { out in
+        result.withUnsafeMutableBufferPointer { out in
             forEachRow(x) { n, c, row in
                 let scale = gamma[c] * Float(invStd[c]), shift = beta[c] - Float(mean[c]) * scale
                 let start = (n * channels + c) * length
-                for (i, value) in row.enumerated() { out[start + i] = finish(value * scale + shift, start + i) }
+                for (i, value) in row.enumerated() { out[start + i] = output(value * scale + shift, start + i) }
             }
         }
-        return output
+        return result
     }
 
     /// ∂x (when needed), ∂γ and ∂β from the formulas above, in two passes: the per-channel sums
     /// Σ ∂y and Σ ∂y·(x − μ), then ∂x.
     func pullback(_ dy: Tensor, _ x: Tensor, mean: [Double], invStd: [Double], weight: Tensor,
                   needInput: Bool) -> (Tensor?, Tensor, Tensor) {
-        let dyDense = dy.contiguous()
-        let result = dyDense.withUnsafeBufferPointer { g in
-            pullbackPasses(x, mean: mean, invStd: invStd, weight: weight, needInput: needInput, needCotangent: false) { g[$0] }
+        let result = dy.withUnsafeBufferPointer { g in
+            pullbackPasses(Cotangent(dy: g), x, mean: mean, invStd: invStd, weight: weight, needInput: needInput, needCotangent: false)
         }
         return (result.dx, result.dWeight, result.dBias)
     }
@@ -109,21 +106,19 @@ struct ChannelLayout {
     /// second pass also writes ∂z itself (∂r) when `needResidual`.
     func reluPullback(_ dy: Tensor, output y: Tensor, _ x: Tensor, mean: [Double], invStd: [Double], weight: Tensor,
                       needInput: Bool, needResidual: Bool) -> (dx: Tensor?, dWeight: Tensor, dBias: Tensor, dResidual: Tensor?) {
-        let dyDense = dy.contiguous(), yDense = y.contiguous()
-        return dyDense.withUnsafeBufferPointer { g in
-            yDense.withUnsafeBufferPointer { y in
-                pullbackPasses(x, mean: mean, invStd: invStd, weight: weight, needInput: needInput,
-                               needCotangent: needResidual) { y[$0] > 0 ? g[$0] : 0 }
+        dy.withUnsafeBufferPointer { g in
+            y.withUnsafeBufferPointer { y in
+                pullbackPasses(ReLUMaskedCotangent(dy: g, y: y), x, mean: mean, invStd: invStd, weight: weight,
+                               needInput: needInput, needCotangent: needResidual)
             }
         }
     }
 
-    /// The batch-norm pullback for the cotangent `g(i)` (flat row-major index i): a pass for the
-    /// two per-channel sums, then a pass writing ∂x (when needed) and g itself (when
-    /// `needCotangent`).
-    @inline(__always)
-    private func pullbackPasses(_ x: Tensor, mean: [Double], invStd: [Double], weight: Tensor, needInput: Bool, needCotangent: Bool,
-                                _ g: (Int) -> Float) -> (dx: Tensor?, dWeight: Tensor, dBias: Tensor, dResidual: Tensor?) {
+    /// The batch-norm pullback for the cotangent g: a pass for the two per-channel sums, then a
+    /// pass writing ∂x (when needed) and g itself (when `needCotangent`).
+    private func pullbackPasses<G: IndexedValue>(_ g: G, _ x: Tensor, mean: [Double], invStd: [Double], weight: Tensor,
+                                                 needInput: Bool, needCotangent: Bool)
+        -> (dx: Tensor?, dWeight: Tensor, dBias: Tensor, dResidual: Tensor?) {
         let xDense = x.contiguous()
         let (sumDy, sumDyCentered) = channelTotals(xDense) { n, c, row in
             let start = (n * channels + c) * length, center = Float(mean[c])
@@ -154,6 +149,42 @@ struct ChannelLayout {
         }
         return (dx, dWeight, dBias, dg)
     }
+}
+
+// What the loops above write and read, as types (as `ScalarFunction` in Tensor+Elementwise.swift):
+// a loop generic over one is specialised for it and inlines it, where a closure would be called
+// once per element.
+
+/// The normalisation pass's output for z = γ·x̂ + β at flat index i.
+protocol NormalizedOutput { func callAsFunction(_ z: Float, _ i: Int) -> Float }
+
+/// z.
+struct Normalized: NormalizedOutput { @inline(__always) func callAsFunction(_ z: Float, _ i: Int) -> Float { z } }
+
+/// relu(z).
+struct RectifiedNormalized: NormalizedOutput {
+    @inline(__always) func callAsFunction(_ z: Float, _ i: Int) -> Float { ReLU()(z) }
+}
+
+/// relu(z + rᵢ).
+struct RectifiedNormalizedSum: NormalizedOutput {
+    let residual: UnsafeBufferPointer<Float>
+    @inline(__always) func callAsFunction(_ z: Float, _ i: Int) -> Float { ReLU()(z + residual[i]) }
+}
+
+/// A float at a flat index: the cotangent a pullback pass reads.
+protocol IndexedValue { func callAsFunction(_ i: Int) -> Float }
+
+/// ∂yᵢ.
+struct Cotangent: IndexedValue {
+    let dy: UnsafeBufferPointer<Float>
+    @inline(__always) func callAsFunction(_ i: Int) -> Float { dy[i] }
+}
+
+/// ∂zᵢ = ∂yᵢ·[yᵢ > 0], ReLU's pullback read from its output y.
+struct ReLUMaskedCotangent: IndexedValue {
+    let dy: UnsafeBufferPointer<Float>, y: UnsafeBufferPointer<Float>
+    @inline(__always) func callAsFunction(_ i: Int) -> Float { y[i] > 0 ? dy[i] : 0 }
 }
 
 /// (Σ (xᵢ − center), Σ (xᵢ − center)²) in one pass.
