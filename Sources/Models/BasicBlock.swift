@@ -104,27 +104,27 @@ public final class BasicBlock: ResidualBlock {
         func skip(_ input: Variable, _ context: inout ForwardContext) -> Variable { shortcut.map { $0(input, &context) } ?? input }
         switch placement {
         case .original:
-            return combine(shortcut: skip(x, &context), gateInput: x, context: &context, post: { $0.relu() }) { c in
-                bn2(conv2(bn1(conv1(x, &c), &c).relu(), &c), &c)
+            return combineReLU(shortcut: skip(x, &context), gateInput: x, context: &context, lastBatchNorm: bn2) { c in
+                conv2(bn1.normalizedReLU(conv1(x, &c), &c), &c)
             }
         case .batchNormAfterAddition:
             let sum = combine(shortcut: skip(x, &context), gateInput: x, context: &context) { c in
-                conv2(bn1(conv1(x, &c), &c).relu(), &c)
+                conv2(bn1.normalizedReLU(conv1(x, &c), &c), &c)
             }
-            return bn2(sum, &context).relu()
+            return bn2.normalizedReLU(sum, &context)
         case .reluBeforeAddition:
             return combine(shortcut: skip(x, &context), gateInput: x, context: &context) { c in
-                bn2(conv2(bn1(conv1(x, &c), &c).relu(), &c), &c).relu()
+                bn2.normalizedReLU(conv2(bn1.normalizedReLU(conv1(x, &c), &c), &c), &c)
             }
         case .reluOnlyPreActivation:
             return combine(shortcut: skip(x, &context), gateInput: x, context: &context) { c in
-                bn2(conv2(bn1(conv1(x.relu(), &c), &c).relu(), &c), &c)
+                bn2(conv2(bn1.normalizedReLU(conv1(x.relu(), &c), &c), &c), &c)
             }
         case .fullPreActivation:
-            let activated = bn1(x, &context).relu()
+            let activated = bn1.normalizedReLU(x, &context)
             let shared = shortcut != nil && !(shortcut is ZeroPadShortcut)
             return combine(shortcut: skip(shared ? activated : x, &context), gateInput: x, context: &context) { c in
-                conv2(bn2(conv1(activated, &c), &c).relu(), &c)
+                conv2(bn2.normalizedReLU(conv1(activated, &c), &c), &c)
             }
         }
     }

@@ -82,9 +82,9 @@ public final class CIFARResNet: Layer, ResidualNetwork {
         precondition(input.rank == 4 && input.shape[1] == conv1.weight.value.shape[1],
                      "CIFARResNet: input \(input.shape), expected [N, \(conv1.weight.value.shape[1]), H, W]")
         var x = conv1(input, &context)
-        if let bn1 { x = bn1(x, &context).relu() }
+        if let bn1 { x = bn1.normalizedReLU(x, &context) }
         for stage in stages { x = stage(x, &context) }
-        if let finalBatchNorm { x = finalBatchNorm(x, &context).relu() }
+        if let finalBatchNorm { x = finalBatchNorm.normalizedReLU(x, &context) }
         return fc(globalAvgPool2d(x), &context)
     }
 

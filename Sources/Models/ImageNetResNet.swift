@@ -32,8 +32,8 @@ public final class Bottleneck: ResidualBlock {
     }
 
     public override func forward(_ x: Variable, _ context: inout ForwardContext) -> Variable {
-        combine(shortcut: downsample.map { $0(x, &context) } ?? x, gateInput: x, context: &context, post: { $0.relu() }) { c in
-            bn3(conv3(bn2(conv2(bn1(conv1(x, &c), &c).relu(), &c), &c).relu(), &c), &c)
+        combineReLU(shortcut: downsample.map { $0(x, &context) } ?? x, gateInput: x, context: &context, lastBatchNorm: bn3) { c in
+            conv3(bn2.normalizedReLU(conv2(bn1.normalizedReLU(conv1(x, &c), &c), &c), &c), &c)
         }
     }
 
@@ -96,7 +96,7 @@ public final class ImageNetResNet: Layer, ResidualNetwork {
 
     public override func forward(_ input: Variable, _ context: inout ForwardContext) -> Variable {
         precondition(input.rank == 4 && input.shape[1] == 3, "ImageNetResNet: input \(input.shape), expected [N, 3, H, W]")
-        var x = maxPool2d(bn1(conv1(input, &context), &context).relu(), kernel: 3, stride: 2, padding: 1)
+        var x = maxPool2d(bn1.normalizedReLU(conv1(input, &context), &context), kernel: 3, stride: 2, padding: 1)
         for stage in stages { x = stage(x, &context) }
         return fc(globalAvgPool2d(x), &context)
     }

@@ -38,10 +38,10 @@ public final class PreActBottleneck: ResidualBlock {
     }
 
     public override func forward(_ x: Variable, _ context: inout ForwardContext) -> Variable {
-        let activated = bn1(x, &context).relu()
+        let activated = bn1.normalizedReLU(x, &context)
         let skip = shortcut.map { $0(activated, &context) } ?? x
         return combine(shortcut: skip, gateInput: x, context: &context) { c in
-            conv3(bn3(conv2(bn2(conv1(activated, &c), &c).relu(), &c), &c).relu(), &c)
+            conv3(bn3.normalizedReLU(conv2(bn2.normalizedReLU(conv1(activated, &c), &c), &c), &c), &c)
         }
     }
 
@@ -85,7 +85,7 @@ public final class PreActResNet: Layer, ResidualNetwork {
         precondition(input.rank == 4 && input.shape[1] == 3, "PreActResNet: input \(input.shape), expected [N, 3, H, W]")
         var x = conv1(input, &context)
         for stage in stages { x = stage(x, &context) }
-        return fc(globalAvgPool2d(bn(x, &context).relu()), &context)
+        return fc(globalAvgPool2d(bn.normalizedReLU(x, &context)), &context)
     }
 
     public override var namedChildren: [(String, Layer)] {

@@ -6,7 +6,9 @@ import Tape
 // with the shortcut and merge of NN's `ShortcutKind`/`ResidualMerge`, plus the switches the
 // research instruments need: deleting the branch (Veit et al. 2016, lesion), scaling the
 // branch's gradient (path-length sampling with the gradient-mask op) and stochastic depth
-// (Huang et al. 2016, https://arxiv.org/abs/1603.09382, eq. (2)–(5)).
+// (Huang et al. 2016, https://arxiv.org/abs/1603.09382, eq. (2)–(5)). Blocks whose branch ends
+// in BatchNorm and whose post is ReLU call `combineReLU`: when no switch or merge weight comes
+// between them, BatchNorm, the sum and ReLU run as one primitive.
 
 /// When the stochastic-depth branch scale is applied.
 public enum StochasticDepthScaling: Sendable {
@@ -49,12 +51,36 @@ open class ResidualBlock: Layer {
     /// - Parameters:
     ///   - shortcut: s(x), already computed (the input itself for identity shortcuts).
     ///   - gateInput: what a gated merge's gate sees (the block input).
-    ///   - post: applied after the merge (the original ResNet's final ReLU), identity by default.
+    ///   - post: applied after the merge, identity by default.
     ///   - branch: computes F; not called when the block is deleted or dropped, so a closed
     ///     block costs nothing in forward or backward.
     public final func combine(shortcut: Variable, gateInput: Variable, context: inout ForwardContext,
                               post: (Variable) -> Variable = { $0 },
                               branch: (inout ForwardContext) -> Variable) -> Variable {
+        guard let scale = openBranch(&context) else { return post(shortcut) }
+        return post(merged(branch(&context), scale: scale, shortcut: shortcut, gateInput: gateInput, context: &context))
+    }
+
+    /// `combine` for a branch that ends in BatchNorm, followed by ReLU (the original ResNet's
+    /// block): y = relu(merge(s_F · bn(G(x)), shortcut(x))), where `branch` computes G, bn's input.
+    /// When nothing stands between BatchNorm, the sum and ReLU (a plain sum or no shortcut, no
+    /// branch scale, no branch-gradient scale), the three are one primitive,
+    /// `BatchNorm.normalizedReLU(_:adding:_:)`; otherwise this is `combine` with `post: relu`.
+    /// Either way the values are the same.
+    public final func combineReLU(shortcut: Variable, gateInput: Variable, context: inout ForwardContext,
+                                  lastBatchNorm: BatchNorm, branch: (inout ForwardContext) -> Variable) -> Variable {
+        guard let scale = openBranch(&context) else { return shortcut.relu() }
+        let normalizerInput = branch(&context)
+        guard scale == 1, branchGradientScale == 1, !hasShortcut || mergeKind == .sum else {
+            let f = lastBatchNorm(normalizerInput, &context)
+            return merged(f, scale: scale, shortcut: shortcut, gateInput: gateInput, context: &context).relu()
+        }
+        return lastBatchNorm.normalizedReLU(normalizerInput, adding: hasShortcut ? shortcut : nil, &context)
+    }
+
+    /// The branch's stochastic-depth scale s_F when the branch runs; nil when it is deleted or
+    /// dropped for this mini-batch (a draw in training).
+    private func openBranch(_ context: inout ForwardContext) -> Float? {
         var open = isBranchEnabled
         var scale: Float = 1
         if survivalProbability < 1 {
@@ -67,12 +93,17 @@ open class ResidualBlock: Layer {
             }
         }
         lastForwardUsedBranch = open
-        guard open else { return post(shortcut) }
-        var f = branch(&context)
+        return open ? scale : nil
+    }
+
+    /// merge(s_F · F, shortcut), with the branch-gradient scale on F; F alone without a shortcut.
+    private func merged(_ branch: Variable, scale: Float, shortcut: Variable, gateInput: Variable,
+                        context: inout ForwardContext) -> Variable {
+        var f = branch
         if scale != 1 { f = f * scale }
         if branchGradientScale != 1 { f = f.gradientScaled(by: branchGradientScale) }
-        guard hasShortcut else { return post(f) }
-        return post(merge(mergeKind, branch: f, shortcut: shortcut, gate: gate.map { $0(gateInput, &context) }))
+        guard hasShortcut else { return f }
+        return merge(mergeKind, branch: f, shortcut: shortcut, gate: gate.map { $0(gateInput, &context) })
     }
 
     open override var namedChildren: [(String, Layer)] { gate.map { [("gate", $0)] } ?? [] }

@@ -92,6 +92,10 @@ open class Layer {
     /// Removes the hook registered under `token` (nothing if it is already gone).
     public final func removeForwardHook(_ token: Int) { forwardHooks[token] = nil }
 
+    /// Whether a forward hook is registered: a layer whose output is fused into the next op
+    /// (`BatchNorm.normalizedReLU`) runs unfused then, so hooks see and may replace that output.
+    final var hasForwardHooks: Bool { !forwardHooks.isEmpty }
+
     /// Every parameter below this layer with its dotted name, depth first in declaration order.
     public final var namedParameters: [(String, Parameter)] {
         var result: [(String, Parameter)] = []

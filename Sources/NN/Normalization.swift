@@ -13,7 +13,8 @@ import Tape
 /// Training mode is the fused primitive `batchNormalized(_:weight:bias:epsilon:)` (one op with a
 /// hand-written pullback, not a composition of mean and variance); its pullback switches to
 /// differentiable ops when the backward pass records, so second derivatives stay exact.
-/// Evaluation mode is composed: a per-channel scale and shift.
+/// Evaluation mode is composed: a per-channel scale and shift. `normalizedReLU(_:adding:_:)`
+/// computes relu(bn(x) + r), in training mode as one primitive.
 public class BatchNorm: Layer {
     /// γ (ones) and β (zeros), [C]; nil when not affine.
     public let weight: Parameter?, bias: Parameter?
@@ -41,29 +42,54 @@ public class BatchNorm: Layer {
     public var channels: Int { runningMean.value.count }
 
     public override func forward(_ input: Variable, _ context: inout ForwardContext) -> Variable {
-        precondition(expectedRanks.contains(input.rank) && input.shape[1] == channels,
-                     "BatchNorm: input \(input.shape) for \(channels) channels (rank \(expectedRanks.sorted()) expected)")
-        let axes = [0] + Array(2..<input.rank)
-        var statisticsShape = [Int](repeating: 1, count: input.rank)
-        statisticsShape[1] = channels
         switch context.mode {
         case .training:
-            let count = axes.reduce(1) { $0 * input.shape[$1] }
-            precondition(count > 1, "BatchNorm: training needs more than one value per channel, got input \(input.shape)")
-            let affine = (weight?.variable ?? Variable(Tensor.ones([channels])), bias?.variable ?? Variable(Tensor.zeros([channels])))
-            let (output, mean, variance) = batchNormalized(input, weight: affine.0, bias: affine.1, epsilon: epsilon)
-            let unbiased = variance * (Float(count) / Float(count - 1))
-            runningMean.value = runningMean.value * (1 - momentum) + mean * momentum
-            runningVariance.value = runningVariance.value * (1 - momentum) + unbiased * momentum
-            batchesTracked.value = batchesTracked.value + 1
-            return output
+            return training(input, relu: false, adding: nil)
         case .evaluation:
+            checkShape(input)
+            var statisticsShape = [Int](repeating: 1, count: input.rank)
+            statisticsShape[1] = channels
             // y = x·a + c per channel with a = γ/√(σ² + ε), c = β − μ·a: two passes, as PyTorch's CPU kernel.
             let invStd = Variable((runningVariance.value + epsilon).squareRoot().map { 1 / $0 })
             let scale = weight.map { $0.variable * invStd } ?? invStd
             let shift = (bias?.variable ?? Variable(Tensor.zeros([channels]))) - Variable(runningMean.value) * scale
             return input * scale.reshaped(to: statisticsShape) + shift.reshaped(to: statisticsShape)
         }
+    }
+
+    /// y = relu(bn(x) + r) (r omitted when nil; r has x's shape), with the same values and running
+    /// statistics as `relu(layer(x, &context) + r)`. In training mode it is one primitive,
+    /// `batchNormalizedReLU(_:weight:bias:adding:epsilon:file:line:)`: two passes each way, keeping
+    /// x and y for the backward pass. In evaluation mode, and whenever the layer has a forward
+    /// hook (which must see, and may replace, the normalised value itself), it is that composition.
+    public func normalizedReLU(_ input: Variable, adding residual: Variable? = nil, _ context: inout ForwardContext) -> Variable {
+        guard context.mode == .training, !hasForwardHooks else {
+            let normalized = self(input, &context)
+            return (residual.map { normalized + $0 } ?? normalized).relu()
+        }
+        return training(input, relu: true, adding: residual)
+    }
+
+    /// Training mode: batch statistics (then ReLU of the sum with `residual` when `relu`), and the
+    /// running statistics' update.
+    private func training(_ input: Variable, relu: Bool, adding residual: Variable?) -> Variable {
+        checkShape(input)
+        let count = ([0] + Array(2..<input.rank)).reduce(1) { $0 * input.shape[$1] }
+        precondition(count > 1, "BatchNorm: training needs more than one value per channel, got input \(input.shape)")
+        let affine = (weight?.variable ?? Variable(Tensor.ones([channels])), bias?.variable ?? Variable(Tensor.zeros([channels])))
+        let (output, mean, variance) = relu
+            ? batchNormalizedReLU(input, weight: affine.0, bias: affine.1, adding: residual, epsilon: epsilon)
+            : batchNormalized(input, weight: affine.0, bias: affine.1, epsilon: epsilon)
+        let unbiased = variance * (Float(count) / Float(count - 1))
+        runningMean.value = runningMean.value * (1 - momentum) + mean * momentum
+        runningVariance.value = runningVariance.value * (1 - momentum) + unbiased * momentum
+        batchesTracked.value = batchesTracked.value + 1
+        return output
+    }
+
+    private func checkShape(_ input: Variable) {
+        precondition(expectedRanks.contains(input.rank) && input.shape[1] == channels,
+                     "BatchNorm: input \(input.shape) for \(channels) channels (rank \(expectedRanks.sorted()) expected)")
     }
 
     public override var ownParameters: [(String, Parameter)] {

@@ -206,4 +206,66 @@ struct LayerBehaviourTests {
             #expect(message.contains("0.weight") && message.contains("3.weight"), "\(message)")
         }
     }
+
+    /// `normalizedReLU` against `relu(layer(x) + r)`: values, gradients (input, γ, β, residual)
+    /// and running statistics, in training (the fused primitive) and evaluation mode.
+    @Test(arguments: [Mode.training, .evaluation], [false, true])
+    func batchNormNormalizedReLUMatchesLayerThenReLU(mode: Mode, residual: Bool) {
+        func run(fused: Bool) -> (output: [Float], gradients: [Float], buffers: [Float]) {
+            var random = SplitMix64(seed: 8)
+            let bn = BatchNorm2d(4)
+            bn.weight!.value = Tensor.randomNormal([4], using: &random)
+            bn.bias!.value = Tensor.randomNormal([4], using: &random)
+            bn.runningMean.value = Tensor.randomNormal([4], using: &random)
+            bn.runningVariance.value = Tensor.randomUniform([4], lower: 0.5, upper: 2, using: &random)
+            let x = Variable(Tensor.randomNormal([3, 4, 5, 6], using: &random), requiresGradient: true)
+            let r = residual ? Variable(Tensor.randomNormal([3, 4, 5, 6], using: &random), requiresGradient: true) : nil
+            let cotangent = Tensor.randomNormal([3, 4, 5, 6], using: &random)
+            var context = ForwardContext(mode: mode, random: SplitMix64(seed: 1))
+            // Two steps, so the second sees the running statistics the first updated.
+            var outputs: [Float] = [], gradients: [Float] = []
+            for _ in 0..<2 {
+                let y: Variable
+                if fused {
+                    y = bn.normalizedReLU(x, adding: r, &context)
+                } else {
+                    let normalized = bn(x, &context)
+                    y = (r.map { normalized + $0 } ?? normalized).relu()
+                }
+                outputs += y.scalars
+                gradients += y.gradients(withRespectTo: [x, bn.weight!.variable, bn.bias!.variable] + (r.map { [$0] } ?? []), seed: cotangent)
+                    .flatMap(\.scalars)
+            }
+            return (outputs, gradients, bn.namedBuffers.flatMap { $0.1.value.scalars })
+        }
+        let fused = run(fused: true), composed = run(fused: false)
+        #expect(fused.output.contains(0) && fused.output.contains { $0 > 0 })
+        #expect(fused.output.count == composed.output.count && fused.gradients.count == composed.gradients.count)
+        func worst(_ a: [Float], _ b: [Float]) -> Float {
+            let scale = b.map(abs).max() ?? 1
+            return zip(a, b).map { abs($0 - $1) }.max()! / scale
+        }
+        #expect(worst(fused.output, composed.output) <= 1e-5)
+        #expect(worst(fused.gradients, composed.gradients) <= 1e-5)
+        #expect(fused.buffers == composed.buffers)
+    }
+
+    /// A forward hook must see, and may replace, BatchNorm's own output: with one registered,
+    /// `normalizedReLU` runs the layer and then ReLU.
+    @Test func batchNormNormalizedReLUFallsBackForHooks() {
+        var random = SplitMix64(seed: 9)
+        let bn = BatchNorm2d(2)
+        let x = Variable(Tensor.randomNormal([3, 2, 4, 4], using: &random))
+        let r = Variable(Tensor.randomNormal([3, 2, 4, 4], using: &random))
+        nonisolated(unsafe) var seen: [Float] = []
+        let token = bn.registerForwardHook { _, _, output in seen = output.scalars; return output * -1 }
+        var context = ForwardContext.training()
+        let y = bn.normalizedReLU(x, adding: r, &context)
+        bn.removeForwardHook(token)
+        var reference = ForwardContext.training()
+        let normalized = withoutGradient { BatchNorm2d(2)(x, &reference) }
+        #expect(seen == normalized.scalars)
+        #expect(y.scalars == (normalized * -1 + r).relu().scalars)
+        #expect(bn.batchesTracked.value.scalar == 1)
+    }
 }

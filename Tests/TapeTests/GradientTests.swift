@@ -30,6 +30,35 @@ func distinct(_ shape: [Int], _ random: inout SplitMix64) -> Tensor {
 
 func normal(_ shape: [Int], _ random: inout SplitMix64) -> Tensor { Tensor.randomNormal(shape, using: &random) }
 
+/// x, γ, β (and r) for relu(γ·x̂ + β + r) with no z near ReLU's kink: x, γ (away from 0) and r are
+/// normal draws, and each channel's β sits in the middle of the widest gap between the channel's
+/// values of γ·x̂ + r, so some z are positive, some negative, and none within `minimumDistance`
+/// of 0. With `transposed`, the op sees x and r transposed (the returned tensors are not).
+func batchNormReLUInputs(_ shape: [Int], residual: Bool, transposed: Bool = false, _ random: inout SplitMix64,
+                         minimumDistance: Float = 0.04) -> [Tensor] {
+    let x = normal(shape, &random)
+    let view = transposed ? x.transposed() : x
+    let channels = view.shape[1], length = view.shape.dropFirst(2).reduce(1, *)
+    let gamma = awayFromKinks([channels], &random)
+    let r = residual ? normal(shape, &random) : nil
+    var values = batchNormalized(Variable(view), weight: Variable(gamma), bias: Variable(Tensor.zeros([channels])), epsilon: 1e-5).output.value
+    if let r { values = values + (transposed ? r.transposed() : r) }
+    let scalars = values.scalars
+    let beta = (0..<channels).map { c -> Float in
+        var channel: [Float] = []
+        for n in 0..<view.shape[0] {
+            let start: Int = (n * channels + c) * length
+            channel += scalars[start..<(start + length)]
+        }
+        channel.sort()
+        let gaps: [Float] = (1..<channel.count).map { channel[$0] - channel[$0 - 1] }
+        let widest = gaps.indices.max { gaps[$0] < gaps[$1] }!
+        precondition(gaps[widest] >= 2 * minimumDistance, "batchNormReLUInputs: channel \(c) has no gap to put the kink in")
+        return -(channel[widest] + channel[widest + 1]) / 2
+    }
+    return [x, gamma, Tensor(beta)] + (r.map { [$0] } ?? [])
+}
+
 let firstOrderCases: [GradientCase] = [
     .init(name: "add broadcast", inputs: { [normal([2, 3, 4], &$0), normal([3, 1], &$0)] }, function: { $0[0] + $0[1] }),
     .init(name: "sub broadcast", inputs: { [normal([4], &$0), normal([2, 3, 4], &$0)] }, function: { $0[0] - $0[1] }),
@@ -82,6 +111,12 @@ let firstOrderCases: [GradientCase] = [
           function: { batchNormalized($0[0], weight: $0[1], bias: $0[2], epsilon: 1e-5).output }),
     .init(name: "batchNorm rank 2 strided", inputs: { [normal([3, 6], &$0), normal([3], &$0), normal([3], &$0)] },
           function: { batchNormalized($0[0].transposed(), weight: $0[1], bias: $0[2], epsilon: 1e-3).output }),
+    .init(name: "batchNormReLU", inputs: { batchNormReLUInputs([4, 3, 2, 3], residual: false, &$0) },
+          function: { batchNormalizedReLU($0[0], weight: $0[1], bias: $0[2], epsilon: 1e-5).output }),
+    .init(name: "batchNormReLU residual", inputs: { batchNormReLUInputs([4, 3, 2, 3], residual: true, &$0) },
+          function: { batchNormalizedReLU($0[0], weight: $0[1], bias: $0[2], adding: $0[3], epsilon: 1e-5).output }),
+    .init(name: "batchNormReLU rank 2 strided residual", inputs: { batchNormReLUInputs([3, 8], residual: true, transposed: true, &$0) },
+          function: { batchNormalizedReLU($0[0].transposed(), weight: $0[1], bias: $0[2], adding: $0[3].transposed(), epsilon: 1e-5).output }),
     .init(name: "reshape transpose", inputs: { [normal([2, 3, 4], &$0)] }, function: { $0[0].reshaped(to: [6, 4]).transposed().reshaped(to: [-1, 3]) }),
     .init(name: "slice with steps", inputs: { [normal([3, 5, 6], &$0)] }, function: { $0[0][.index(-1), .range(start: 1, end: nil, step: 2), .every(3)] }),
     .init(name: "pad", inputs: { [normal([2, 3], &$0)] }, function: { $0[0].padded([(1, 2), (0, 1)]) }),
@@ -136,6 +171,33 @@ struct SecondDerivativeTests {
         // Hessian nonzero while still exercising the op's double pullback.
         let report = checkSecondGradient(of: { let y = testCase.function($0); return y * y * y }, at: inputs)
         #expect(report.passed, "\(testCase.name): \(report)")
+    }
+}
+
+@Suite("Recording pullbacks (createGraph) give the same first derivatives")
+struct RecordedFirstDerivativeTests {
+    /// The second-derivative check differentiates the recorded gradient against finite
+    /// differences of that same gradient, so a recording pullback that is wrong to first order
+    /// (a primitive's differentiable twin, as batch normalisation's) would pass it: compare here.
+    @Test(arguments: firstOrderCases)
+    func recordedGradient(_ testCase: GradientCase) {
+        var random = SplitMix64(seed: 14)
+        let inputs = testCase.inputs(&random)
+        func gradients(createGraph: Bool) -> [Tensor] {
+            let variables = inputs.map { Variable($0, requiresGradient: true) }
+            let y = testCase.function(variables)
+            let seed = Tensor.randomNormal(y.shape, using: &random)
+            return y.gradients(withRespectTo: variables, seed: seed, createGraph: createGraph).map(\.value)
+        }
+        let state = random
+        let plain = gradients(createGraph: false)
+        random = state
+        let recorded = gradients(createGraph: true)
+        for (index, (a, b)) in zip(recorded, plain).enumerated() {
+            let scale = b.scalars.map(abs).max() ?? 0
+            let difference = zip(a.scalars, b.scalars).map { abs($0 - $1) }.max() ?? 0
+            #expect(difference <= 1e-5 * Swift.max(scale, 1e-3), "\(testCase.name): input \(index) differs by \(difference) (scale \(scale))")
+        }
     }
 }
 

@@ -23,7 +23,7 @@ extension Tape {
                                     + "pass retainGraph: true to the first one to differentiate twice")
             }
             let inputs = entry.inputs.indices.map { k in
-                let value = entry.inputValues?[k] ?? Tensor.zerosStandIn(inputShape(entry, k))
+                let value = revivedInputValue(entry, k)
                 return entry.inputs[k] >= 0 ? Variable(value, origin: .recorded(self, entry.inputs[k])) : Variable(value)
             }
             let output = Variable(entry.revivedOutputValue(), origin: .recorded(self, entry.output))

@@ -17,11 +17,11 @@ public final class Tape {
         let name: StaticString
         var inputs: [Int]                  // slots; -1 marks a constant input
         var output: Int
-        /// Every input's shape when the inputs are not saved and one of them is a constant (which
+        /// Every input's shape when not all inputs are saved and one of them is a constant (which
         /// has no slot shape); else empty: `Tape.inputShape` finds them.
         let unsavedInputShapes: [[Int]]
         let outputShape: [Int]
-        var inputValues: [Tensor]?         // kept only when the pullback reads them (`SavedValues`)
+        var inputValues: [Tensor]?         // the first inputs, kept only when the pullback reads them (`SavedValues`)
         var outputValue: Tensor?
         var pullback: Pullback?            // nil once used by a backward pass that freed it
         let file: StaticString
@@ -29,7 +29,7 @@ public final class Tape {
 
         /// The op's output as the pullback sees it: the saved value, or a zero-cost stand-in of the
         /// right shape (a broadcast zero) when the pullback does not read it (inputs likewise, in
-        /// `reverse`).
+        /// `Tape.revivedInputValue`).
         func revivedOutputValue() -> Tensor { outputValue ?? Tensor.zerosStandIn(outputShape) }
     }
 
@@ -43,8 +43,15 @@ public final class Tape {
 
     /// The shape of input `k` of `entry`.
     func inputShape(_ entry: Entry, _ k: Int) -> [Int] {
-        if let values = entry.inputValues { return values[k].shape }
+        if let values = entry.inputValues, k < values.count { return values[k].shape }
         return entry.inputs[k] >= 0 ? slotShapes[entry.inputs[k]] : entry.unsavedInputShapes[k]
+    }
+
+    /// Input `k` of `entry` as its pullback sees it: the saved value, or a zero-cost stand-in of
+    /// the right shape when the pullback does not read it.
+    func revivedInputValue(_ entry: Entry, _ k: Int) -> Tensor {
+        if let values = entry.inputValues, k < values.count { return values[k] }
+        return Tensor.zerosStandIn(inputShape(entry, k))
     }
 
     /// The number of recorded ops.
@@ -119,12 +126,28 @@ public final class Tape {
 /// Which of an op's values its pullback reads. The tape keeps only those until the backward pass
 /// (the others reach the pullback as zero-cost stand-ins of the right shape), so activations that
 /// no pullback needs are freed during the forward pass.
-public enum SavedValues: Sendable {
+public enum SavedValues: Sendable, Hashable {
     /// Keep the inputs and the output, the inputs only, the output only, or neither (shapes only).
     case inputsAndOutput, inputs, output, shapesOnly
+    /// Keep the first `count` inputs and the output: the later inputs (an addend whose value the
+    /// pullback never reads) reach the pullback as stand-ins.
+    case leadingInputsAndOutput(count: Int)
 
-    var keepsInputs: Bool { self == .inputsAndOutput || self == .inputs }
-    var keepsOutput: Bool { self == .inputsAndOutput || self == .output }
+    /// How many of an op's `inputs` inputs are kept, counted from the first.
+    func keptInputCount(of inputs: Int) -> Int {
+        switch self {
+        case .inputsAndOutput, .inputs: inputs
+        case .output, .shapesOnly: 0
+        case .leadingInputsAndOutput(let count): Swift.min(count, inputs)
+        }
+    }
+
+    var keepsOutput: Bool {
+        switch self {
+        case .inputsAndOutput, .output, .leadingInputsAndOutput: true
+        case .inputs, .shapesOnly: false
+        }
+    }
 }
 
 extension Variable {
@@ -162,9 +185,10 @@ extension Variable {
         tape.slotShapes.append(value.shape)
         tape.producer.append(entryIndex)
         let output = tape.slotShapes.count - 1
+        let kept = saves.keptInputCount(of: inputs.count)
         tape.entries.append(Tape.Entry(name: name, inputs: slots, output: output,
-                                       unsavedInputShapes: saves.keepsInputs || !slots.contains(-1) ? [] : inputs.map(\.shape),
-                                       outputShape: value.shape, inputValues: saves.keepsInputs ? inputs.map(\.value) : nil,
+                                       unsavedInputShapes: kept == inputs.count || !slots.contains(-1) ? [] : inputs.map(\.shape),
+                                       outputShape: value.shape, inputValues: kept == 0 ? nil : inputs.prefix(kept).map(\.value),
                                        outputValue: saves.keepsOutput ? value : nil, pullback: pullback, file: file, line: line))
         return Variable(value, origin: .recorded(tape, output))
     }

@@ -61,86 +61,156 @@ struct ChannelLayout {
                 (0..<channels).map { Swift.max(0, squares[$0] / count - shiftedMeans[$0] * shiftedMeans[$0]) })
     }
 
+    /// γ·x̂ + β, in one pass.
     func normalize(_ x: Tensor, mean: [Double], invStd: [Double], weight: Tensor, bias: Tensor) -> Tensor {
-        var output = Tensor(uninitializedShape: x.shape)
+        normalizeRows(x, mean: mean, invStd: invStd, weight: weight, bias: bias, Normalized())
+    }
+
+    /// relu(γ·x̂ + β + r) (r omitted when nil), in one pass: the same Float operations, in the
+    /// same order, as `normalize`, then an addition, then ReLU.
+    func normalizeReLU(_ x: Tensor, mean: [Double], invStd: [Double], weight: Tensor, bias: Tensor, adding residual: Tensor?) -> Tensor {
+        guard let residual else { return normalizeRows(x, mean: mean, invStd: invStd, weight: weight, bias: bias, RectifiedNormalized()) }
+        return residual.withUnsafeBufferPointer { r in
+            normalizeRows(x, mean: mean, invStd: invStd, weight: weight, bias: bias, RectifiedNormalizedSum(residual: r))
+        }
+    }
+
+    /// out[i] = output(x[i]·scale + shift, i), i the flat (row-major) index, with scale = γ/√(σ² + ε)
+    /// and shift = β − μ·scale per channel.
+    private func normalizeRows<Output: NormalizedOutput>(_ x: Tensor, mean: [Double], invStd: [Double], weight: Tensor, bias: Tensor,
+                                                         _ output: Output) -> Tensor {
+        var result = Tensor(uninitializedShape: x.shape)
         let gamma = weight.scalars, beta = bias.scalars
-        output.withUnsafeMutableBufferPointer { out in
+        result.withUnsafeMutableBufferPointer { out in
             forEachRow(x) { n, c, row in
                 let scale = gamma[c] * Float(invStd[c]), shift = beta[c] - Float(mean[c]) * scale
                 let start = (n * channels + c) * length
-                for (i, value) in row.enumerated() { out[start + i] = value * scale + shift }
+                for (i, value) in row.enumerated() { out[start + i] = output(value * scale + shift, start + i) }
             }
         }
-        return output
+        return result
     }
 
-    /// ∂x (when needed), ∂γ and ∂β from the formulas above.
+    /// ∂x (when needed), ∂γ and ∂β from the formulas above, in two passes: the per-channel sums
+    /// Σ ∂y and Σ ∂y·(x − μ), then ∂x.
     func pullback(_ dy: Tensor, _ x: Tensor, mean: [Double], invStd: [Double], weight: Tensor,
                   needInput: Bool) -> (Tensor?, Tensor, Tensor) {
-        let dyDense = dy.contiguous(), xDense = x.contiguous()
-        var sumDy: [Double] = [], sumDyCentered: [Double] = []
-        dyDense.withUnsafeBufferPointer { g in
-            func gradientRow(_ n: Int, _ c: Int) -> UnsafeBufferPointer<Float> {
-                UnsafeBufferPointer(rebasing: g[((n * channels + c) * length)..<((n * channels + c + 1) * length)])
+        let result = dy.withUnsafeBufferPointer { g in
+            pullbackPasses(Cotangent(dy: g), x, mean: mean, invStd: invStd, weight: weight, needInput: needInput, needCotangent: false)
+        }
+        return (result.dx, result.dWeight, result.dBias)
+    }
+
+    /// The pullback of y = relu(γ·x̂ + β + r) from the saved output y: ∂z = ∂y·[y > 0] (y > 0
+    /// exactly where z > 0), then `pullback`'s two passes on ∂z, the mask applied on the fly; the
+    /// second pass also writes ∂z itself (∂r) when `needResidual`.
+    func reluPullback(_ dy: Tensor, output y: Tensor, _ x: Tensor, mean: [Double], invStd: [Double], weight: Tensor,
+                      needInput: Bool, needResidual: Bool) -> (dx: Tensor?, dWeight: Tensor, dBias: Tensor, dResidual: Tensor?) {
+        dy.withUnsafeBufferPointer { g in
+            y.withUnsafeBufferPointer { y in
+                pullbackPasses(ReLUMaskedCotangent(dy: g, y: y), x, mean: mean, invStd: invStd, weight: weight,
+                               needInput: needInput, needCotangent: needResidual)
             }
-            (sumDy, sumDyCentered) = channelTotals(xDense) { n, c, row in
-                sumAndSumOfProducts(gradientRow(n, c), row, center: Float(mean[c]))
-            }
+        }
+    }
+
+    /// The batch-norm pullback for the cotangent g: a pass for the two per-channel sums, then a
+    /// pass writing ∂x (when needed) and g itself (when `needCotangent`).
+    private func pullbackPasses<G: IndexedValue>(_ g: G, _ x: Tensor, mean: [Double], invStd: [Double], weight: Tensor,
+                                                 needInput: Bool, needCotangent: Bool)
+        -> (dx: Tensor?, dWeight: Tensor, dBias: Tensor, dResidual: Tensor?) {
+        let xDense = x.contiguous()
+        let (sumDy, sumDyCentered) = channelTotals(xDense) { n, c, row in
+            let start = (n * channels + c) * length, center = Float(mean[c])
+            return laneSums(row.count, { g(start + $0) }, { row[$0] - center })
         }
         let sumDyNormalized = (0..<channels).map { sumDyCentered[$0] * invStd[$0] }
         let dWeight = Tensor(shape: [channels], scalars: sumDyNormalized.map(Float.init))
         let dBias = Tensor(shape: [channels], scalars: sumDy.map(Float.init))
-        guard needInput else { return (nil, dWeight, dBias) }
+        guard needInput || needCotangent else { return (nil, dWeight, dBias, nil) }
+        // Fresh blocks that no other tensor sees yet, written through their base pointers.
+        let dx = needInput ? Tensor(uninitializedShape: x.shape) : nil
+        let dg = needCotangent ? Tensor(uninitializedShape: x.shape) : nil
+        let dxOut = dx?.storage.base, dgOut = dg?.storage.base
         let gamma = weight.scalars
-        var dx = Tensor(uninitializedShape: x.shape)
-        dyDense.withUnsafeBufferPointer { g in
-            dx.withUnsafeMutableBufferPointer { out in
-                forEachRow(xDense) { n, c, row in
+        withExtendedLifetime((dx, dg)) {
+            forEachRow(xDense) { n, c, row in
+                let start = (n * channels + c) * length
+                if let dxOut {
                     let k = gamma[c] * Float(invStd[c]), count = Double(count)
                     let meanDy = Float(sumDy[c] / count), meanDyNormalized = Float(sumDyNormalized[c] / count)
                     let m = Float(mean[c]), s = Float(invStd[c])
-                    let start = (n * channels + c) * length
                     for (i, value) in row.enumerated() {
-                        out[start + i] = k * (g[start + i] - meanDy - (value - m) * s * meanDyNormalized)
+                        dxOut[start + i] = k * (g(start + i) - meanDy - (value - m) * s * meanDyNormalized)
                     }
                 }
+                if let dgOut { for i in 0..<row.count { dgOut[start + i] = g(start + i) } }
             }
         }
-        return (dx, dWeight, dBias)
+        return (dx, dWeight, dBias, dg)
     }
+}
+
+// What the loops above write and read, as types (as `ScalarFunction` in Tensor+Elementwise.swift):
+// a loop generic over one is specialised for it and inlines it, where a closure would be called
+// once per element.
+
+/// The normalisation pass's output for z = γ·x̂ + β at flat index i.
+protocol NormalizedOutput { func callAsFunction(_ z: Float, _ i: Int) -> Float }
+
+/// z.
+struct Normalized: NormalizedOutput { @inline(__always) func callAsFunction(_ z: Float, _ i: Int) -> Float { z } }
+
+/// relu(z).
+struct RectifiedNormalized: NormalizedOutput {
+    @inline(__always) func callAsFunction(_ z: Float, _ i: Int) -> Float { ReLU()(z) }
+}
+
+/// relu(z + rᵢ).
+struct RectifiedNormalizedSum: NormalizedOutput {
+    let residual: UnsafeBufferPointer<Float>
+    @inline(__always) func callAsFunction(_ z: Float, _ i: Int) -> Float { ReLU()(z + residual[i]) }
+}
+
+/// A float at a flat index: the cotangent a pullback pass reads.
+protocol IndexedValue { func callAsFunction(_ i: Int) -> Float }
+
+/// ∂yᵢ.
+struct Cotangent: IndexedValue {
+    let dy: UnsafeBufferPointer<Float>
+    @inline(__always) func callAsFunction(_ i: Int) -> Float { dy[i] }
+}
+
+/// ∂zᵢ = ∂yᵢ·[yᵢ > 0], ReLU's pullback read from its output y.
+struct ReLUMaskedCotangent: IndexedValue {
+    let dy: UnsafeBufferPointer<Float>, y: UnsafeBufferPointer<Float>
+    @inline(__always) func callAsFunction(_ i: Int) -> Float { y[i] > 0 ? dy[i] : 0 }
 }
 
 /// (Σ (xᵢ − center), Σ (xᵢ − center)²) in one pass.
 private func sumAndSumOfSquares(_ x: UnsafeBufferPointer<Float>, center: Float) -> (Double, Double) {
-    sumsAndSumOfProducts(x, x, center: center, centerBoth: true)
+    laneSums(x.count, { x[$0] - center }, { x[$0] - center })
 }
 
-/// (Σ gᵢ, Σ gᵢ·(xᵢ − center)) in one pass.
-private func sumAndSumOfProducts(_ g: UnsafeBufferPointer<Float>, _ x: UnsafeBufferPointer<Float>, center: Float) -> (Double, Double) {
-    sumsAndSumOfProducts(g, x, center: center, centerBoth: false)
-}
-
-/// (Σ (gᵢ − c_g), Σ (gᵢ − c_g)·(xᵢ − center)) with c_g = center when `centerBoth`, else 0,
-/// with eight Float lanes flushed into Double every 128 elements: vectorisable, and accurate for
-/// long rows.
-private func sumsAndSumOfProducts(_ g: UnsafeBufferPointer<Float>, _ x: UnsafeBufferPointer<Float>, center: Float,
-                                  centerBoth: Bool) -> (Double, Double) {
-    let gCenter = centerBoth ? center : 0
+/// (Σ gᵢ, Σ gᵢ·xᵢ) over i in 0..<count for the values g(i) and x(i), with eight Float lanes
+/// flushed into Double every 128 elements: vectorisable, and accurate for long rows.
+@inline(__always)
+private func laneSums(_ count: Int, _ g: (Int) -> Float, _ x: (Int) -> Float) -> (Double, Double) {
     var totalG = 0.0, total = 0.0
     var start = 0
-    while start < x.count {
-        let end = Swift.min(start + 128, x.count)
+    while start < count {
+        let end = Swift.min(start + 128, count)
         var gLanes = SIMD8<Float>(), lanes = SIMD8<Float>()
         var i = start
         while i + 8 <= end {
             var gs = SIMD8<Float>(), xs = SIMD8<Float>()
-            for lane in 0..<8 { gs[lane] = g[i + lane] - gCenter; xs[lane] = x[i + lane] - center }
+            for lane in 0..<8 { gs[lane] = g(i + lane); xs[lane] = x(i + lane) }
             gLanes += gs
             lanes += gs * xs
             i += 8
         }
         var gTail: Float = 0, tail: Float = 0
-        while i < end { gTail += g[i] - gCenter; tail += (g[i] - gCenter) * (x[i] - center); i += 1 }
+        while i < end { gTail += g(i); tail += g(i) * x(i); i += 1 }
         totalG += Double(gLanes.sum()) + Double(gTail)
         total += Double(lanes.sum()) + Double(tail)
         start = end
