@@ -53,7 +53,9 @@ extension LooksLinear {
     }
 
     /// The net `net` with `depth` hidden layers for `inputs` pixels and 10 classes, initialised
-    /// from `seed` as the setup says (see `Setup.initialization`). Deep nets are `DeepNetwork`s
+    /// from `seed` as the setup says (see `Setup.initialization`); the ResNet in the pre-activation
+    /// form (a post-activation block ends in a ReLU, so its stream's mean grows with every block and a
+    /// 100-layer one falls below the linear model). Deep nets are `DeepNetwork`s
     /// (the input unit and depth − 1 more hidden layers, then a linear head); the linear model is
     /// one `Linear`. Both take flat [N, inputs] rows.
     public static func network(_ net: Net, depth: Int, inputs: Int, setup: Setup, seed: UInt64) -> Layer {
@@ -69,10 +71,12 @@ extension LooksLinear {
         case .creluRandom: (.crelu, setup.creluWidth, .kaimingNormal(gain: 1))
         case .reluKaiming, .resNet, .linear: (.relu, setup.reluWidth, .kaimingNormal())
         }
-        let network = DeepNetwork(DeepNetworkConfiguration(
+        var configuration = DeepNetworkConfiguration(
             inputs: inputs, outputs: 10, depth: depth - 1, width: width, nonlinearity: nonlinearity,
             normalization: net == .resNet ? .batch : .none, shortcutSpan: net == .resNet ? setup.resNetShortcutSpan : nil,
-            weightInitializer: initializer, biasStandardDeviation: 0), seed: seed)
+            weightInitializer: initializer, biasStandardDeviation: 0)
+        if net == .resNet { configuration.form = .preActivation }
+        let network = DeepNetwork(configuration, seed: seed)
         network.output.bias!.value = Tensor.zeros([10])
         return network
     }

@@ -21,7 +21,7 @@ extension LooksLinear {
                     + "linear head to 10 logits: plain CReLU nets (\(setup.creluWidth) units, CReLU(z) = [relu(z), relu(−z)] doubles the "
                     + "stream to \(2 * setup.creluWidth)) with the Looks-Linear init and with a random init, plain ReLU nets "
                     + "(\(setup.reluWidth) units, about as many weights per layer), and a ResNet of the same depth and ReLU width "
-                    + "(BatchNorm, an identity shortcut around every \(setup.resNetShortcutSpan) hidden layers); and softmax regression "
+                    + "(full pre-activation units W·ReLU(BN(x)) as in He et al. 2016, an identity shortcut around every \(setup.resNetShortcutSpan) hidden layers); and softmax regression "
                     + "on the pixels. Each net and depth is trained with every learning rate of "
                     + setup.learningRates.map { formatted(Double($0), 3) }.joined(separator: ", ") + " and \(setup.seeds.count) seeds "
                     + "(init and data order); the tables show the rate with the fewest diverged seeds, then the lowest mean final training "
@@ -98,7 +98,9 @@ extension LooksLinear {
                         + "per run here, and the grid needs one per learning rate and seed), " : "")
                     + "and a \(setup.learningRates.count)-point learning-rate search: the budget is 2 CPU cores (the data directory "
                     + "holds no CIFAR-10 either). Our plain nets have no BatchNorm, so the Looks-Linear nets rely on their "
-                    + "initialisation alone; the ResNet baseline has BatchNorm, as resnets do. The thresholds are shares of the "
+                    + "initialisation alone; the ResNet baseline has BatchNorm, as resnets do, in the full pre-activation form (a first "
+                    + "run with post-activation units, each branch ending in a ReLU, fell to 82.7% at 100 layers, below the linear model: "
+                    + "the stream's mean grows with every block). The thresholds are shares of the "
                     + "linear-to-ResNet accuracy gap, which carry over between data sets better than absolute accuracies would.")
         report.text()
     }

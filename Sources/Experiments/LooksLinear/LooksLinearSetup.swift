@@ -19,9 +19,10 @@ public enum LooksLinear: Experiment {
         case creluRandom = "CReLU + Kaiming"
         /// Plain ReLU net with He et al.'s init: the usual feedforward net.
         case reluKaiming = "ReLU + Kaiming"
-        /// A residual net of the same depth and width (ReLU, BatchNorm, identity shortcuts): the
-        /// baseline Fig. 6 compares against.
-        case resNet = "ResNet (ReLU + BN)"
+        /// A residual net of the same depth and width in He et al.'s (2016) full pre-activation
+        /// form: units W·ReLU(BN(x)), an identity shortcut around every `resNetShortcutSpan` of
+        /// them. The baseline Fig. 6 compares against.
+        case resNet = "ResNet (pre-activation BN-ReLU)"
         /// Softmax regression on the pixels: what a net that stays linear could reach.
         case linear = "linear model"
 
@@ -79,7 +80,8 @@ public enum LooksLinear: Experiment {
             "ReLU + Kaiming and ResNet: weights N(0, 2/fan-in) (He et al.), the head PyTorch's default; every bias zero",
             "linear model: PyTorch's default U(±1/√784) weights, zero bias",
         ]
-        static let batchNorm = "ResNet only: BatchNorm after every hidden linear map (γ = 1, β = 0), gradients through the batch "
+        static let batchNorm = "ResNet only: BatchNorm before the ReLU and linear map of every hidden unit (full pre-activation, "
+            + "He et al. 2016: x + W·ReLU(BN(W·ReLU(BN(x))))), γ = 1, β = 0, gradients through the batch "
             + "statistics in training, running statistics (momentum 0.1) in evaluation; the plain nets have none"
         static let schedule = "cosine decay from the learning rate to 0 over all steps (per step); no weight decay; cross-entropy"
     }

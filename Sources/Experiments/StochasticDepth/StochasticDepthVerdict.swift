@@ -7,7 +7,9 @@ extension StochasticDepth {
         public static let minimumTimeSaving = 0.15
         /// Table 1: lower test error with stochastic depth (6.41% → 5.25% on CIFAR-10+, 27.22% →
         /// 24.98% on CIFAR-100+, 1.80% → 1.75% on SVHN). Holds when the mean over seeds of
-        /// (stochastic − constant) final test error is below zero.
+        /// (stochastic − constant) final test error is below this by at least its standard error
+        /// (sample std / √seeds): a difference inside the seed noise does not count. (The bare
+        /// sign test, used until the first full run, passed −0.17 ± 1.89 points over 5 seeds.)
         public static let maximumErrorDifference = 0.0
         /// §3: the expected depth under linear decay to 0.5 is (3L − 1)/4; the measured branches per
         /// step must be within this fraction of Σ p_l.
@@ -48,13 +50,15 @@ extension StochasticDepth {
         let difference = meanAndSpread(differences)
         let constantError = meanAndSpread(results.pairs.map(\.constant.finalTestError)).mean
         let stochasticError = meanAndSpread(results.pairs.map(\.stochastic.finalTestError)).mean
+        let standardError = differences.count > 1 ? difference.spread / Double(differences.count).squareRoot() : 0
         let lowerInSeeds = differences.filter { $0 < 0 }.count
         var findings = [Finding(
             "stochastic depth lowers the test error against constant depth (Table 1)",
-            holds: difference.mean < Thresholds.maximumErrorDifference,
+            holds: difference.mean + standardError < Thresholds.maximumErrorDifference,
             evidence: "final test error \(formatted(100 * stochasticError, 2))% with stochastic depth, \(formatted(100 * constantError, 2))% "
                 + "with constant depth; paired difference \(formatted(100 * difference.mean, 2)) ± \(formatted(100 * difference.spread, 2)) "
-                + "points, lower in \(lowerInSeeds) of \(differences.count) seeds; must be below 0 (paper: −1.16 on CIFAR-10+)")]
+                + "points (standard error \(formatted(100 * standardError, 2))), lower in \(lowerInSeeds) of \(differences.count) seeds; "
+                + "must be below 0 by at least one standard error (paper: −1.16 on CIFAR-10+)")]
         let saving = timeSaving(results)
         findings.append(Finding(
             "stochastic depth reduces the training time by about 25% (Table 2)",
