@@ -51,9 +51,14 @@ struct RunnerTests {
         })
         #expect(throws: ExperimentError.interrupted(experiment: "squares")) { try Squares.measure(.quick, in: interrupted) }
         #expect(Squares.measured == [1, 2] && asked > 0)
-        let resumed = try Squares.measure(.quick, in: ExperimentRun(name: "squares", store: store, isInterruptionRequested: { false }))
+        let second = ExperimentRun(name: "squares", store: store, isInterruptionRequested: { false })
+        let resumed = try Squares.measure(.quick, in: second)
         #expect(Squares.measured == [1, 2, 3, 4])
         #expect(resumed == [1, 4, 9, 16])
+        // The resumed run's runtime says that half its units were measured before.
+        #expect(second.storedUnits == 2 && second.measuredUnits == 2)
+        #expect(ExperimentClock().runtimeSentence(storedUnits: 2, measuredUnits: 2).contains("This run measured 2 of 4 units; the other 2 were read back"))
+        #expect(!ExperimentClock().runtimeSentence().contains("read back"))
         // A store keeps one setup: another one is refused.
         #expect(throws: ExperimentError.setupMismatch(directory: directory)) { try UnitStore(directory: directory, setup: Squares.Setup.full) }
     }

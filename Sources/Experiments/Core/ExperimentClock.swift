@@ -17,11 +17,17 @@ public struct ExperimentClock: Sendable {
 
     /// "Runtime 3m05s wall-clock, 5m40s CPU (load average 2.1 at the end on 2 cores)." CPU time
     /// is what a shared machine's load does not inflate; the load average says how shared it was.
-    public func runtimeSentence() -> String {
+    /// When `storedUnits` of the units were read back from an earlier, interrupted run, the
+    /// sentence says so: their measuring time is not in these figures.
+    public func runtimeSentence(storedUnits: Int = 0, measuredUnits: Int = 0) -> String {
         var load = [Double](repeating: .nan, count: 1)
         _ = getloadavg(&load, 1)
+        let resumed = storedUnits > 0
+            ? " This run measured \(measuredUnits) of \(storedUnits + measuredUnits) units; the other \(storedUnits) were read back "
+                + "from an earlier run, whose time is not counted here."
+            : ""
         return "Runtime \(duration(elapsed)) wall-clock, \(duration(processCPUSeconds() - cpuStart)) CPU (load average "
-            + "\(formatted(load[0], 1)) at the end on \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) cores)."
+            + "\(formatted(load[0], 1)) at the end on \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) cores).\(resumed)"
     }
 }
 

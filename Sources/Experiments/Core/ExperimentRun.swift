@@ -23,8 +23,10 @@ public final class ExperimentRun {
     public let isInterruptionRequested: () -> Bool
 
     private let name: String
-    private var plannedUnits = 0, finishedUnits = 0, measuredUnits = 0
+    private var plannedUnits = 0, finishedUnits = 0
     private var measuringSeconds = 0.0
+    /// Units measured by this run, and units read back from the store (measured by an earlier run).
+    public private(set) var measuredUnits = 0, storedUnits = 0
 
     /// - Parameters:
     ///   - name: the experiment's name, for progress lines.
@@ -49,6 +51,7 @@ public final class ExperimentRun {
         if isInterruptionRequested() { throw ExperimentError.interrupted(experiment: name) }
         if let stored: Value = try store?.load(key) {
             finishedUnits += 1
+            storedUnits += 1
             return stored
         }
         let start = now()

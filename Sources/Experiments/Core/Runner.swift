@@ -78,7 +78,7 @@ public func runExperiment<E: Experiment>(_ experiment: E.Type, setup: E.Setup, o
     let judgement = E.verdict(results)
     var report = Report(name: E.name)
     try E.report(results, setup: setup, into: &report)
-    let runtime = clock.runtimeSentence()
+    let runtime = clock.runtimeSentence(storedUnits: run.storedUnits, measuredUnits: run.measuredUnits)
     var files: [String] = []
     for (suffix, figure) in report.figures {
         let file = report.fileName(suffix)
