@@ -122,7 +122,7 @@ struct ChannelLayout {
         let xDense = x.contiguous()
         let (sumDy, sumDyCentered) = channelTotals(xDense) { n, c, row in
             let start = (n * channels + c) * length, center = Float(mean[c])
-            return laneSums(row.count, { g(start + $0) }, { row[$0] - center })
+            return laneSums(row.count, Shifted(g: g, start: start), Centered(row: row, center: center))
         }
         let sumDyNormalized = (0..<channels).map { sumDyCentered[$0] * invStd[$0] }
         let dWeight = Tensor(shape: [channels], scalars: sumDyNormalized.map(Float.init))
@@ -136,15 +136,23 @@ struct ChannelLayout {
         withExtendedLifetime((dx, dg)) {
             forEachRow(xDense) { n, c, row in
                 let start = (n * channels + c) * length
-                if let dxOut {
-                    let k = gamma[c] * Float(invStd[c]), count = Double(count)
-                    let meanDy = Float(sumDy[c] / count), meanDyNormalized = Float(sumDyNormalized[c] / count)
-                    let m = Float(mean[c]), s = Float(invStd[c])
-                    for (i, value) in row.enumerated() {
-                        dxOut[start + i] = k * (g(start + i) - meanDy - (value - m) * s * meanDyNormalized)
+                let k = gamma[c] * Float(invStd[c]), count = Double(count)
+                let meanDy = Float(sumDy[c] / count), meanDyNormalized = Float(sumDyNormalized[c] / count)
+                let m = Float(mean[c]), s = Float(invStd[c])
+                // One loop per case, each without a branch inside, so that each vectorises.
+                switch (dxOut, dgOut) {
+                case let (dxOut?, dgOut?):
+                    for i in 0..<row.count {
+                        let gi = g(start + i)
+                        dgOut[start + i] = gi
+                        dxOut[start + i] = k * (gi - meanDy - (row[i] - m) * s * meanDyNormalized)
                     }
+                case let (dxOut?, nil):
+                    for i in 0..<row.count { dxOut[start + i] = k * (g(start + i) - meanDy - (row[i] - m) * s * meanDyNormalized) }
+                case let (nil, dgOut?):
+                    for i in 0..<row.count { dgOut[start + i] = g(start + i) }
+                case (nil, nil): break
                 }
-                if let dgOut { for i in 0..<row.count { dgOut[start + i] = g(start + i) } }
             }
         }
         return (dx, dWeight, dBias, dg)
@@ -172,30 +180,63 @@ struct RectifiedNormalizedSum: NormalizedOutput {
     @inline(__always) func callAsFunction(_ z: Float, _ i: Int) -> Float { ReLU()(z + residual[i]) }
 }
 
-/// A float at a flat index: the cotangent a pullback pass reads.
-protocol IndexedValue { func callAsFunction(_ i: Int) -> Float }
+/// A float at a flat index: the cotangent a pullback pass reads, or a row's centred value;
+/// `vector(at:)` reads eight consecutive ones at once (the loops' full vectors).
+protocol IndexedValue {
+    func callAsFunction(_ i: Int) -> Float
+    func vector(at i: Int) -> SIMD8<Float>
+}
+
+/// Eight consecutive floats from `base + i`.
+@inline(__always)
+private func load8(_ base: UnsafeBufferPointer<Float>, _ i: Int) -> SIMD8<Float> {
+    UnsafeRawPointer(base.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
+}
 
 /// ∂yᵢ.
 struct Cotangent: IndexedValue {
     let dy: UnsafeBufferPointer<Float>
     @inline(__always) func callAsFunction(_ i: Int) -> Float { dy[i] }
+    @inline(__always) func vector(at i: Int) -> SIMD8<Float> { load8(dy, i) }
 }
 
-/// ∂zᵢ = ∂yᵢ·[yᵢ > 0], ReLU's pullback read from its output y.
+/// ∂zᵢ = ∂yᵢ·[yᵢ > 0], ReLU's pullback read from its output y. Both values are loaded before the
+/// choice, so it compiles to a select: a conditional load is a branch, mispredicted for half of
+/// a random mask (it made the fused pullback six times slower).
 struct ReLUMaskedCotangent: IndexedValue {
     let dy: UnsafeBufferPointer<Float>, y: UnsafeBufferPointer<Float>
-    @inline(__always) func callAsFunction(_ i: Int) -> Float { y[i] > 0 ? dy[i] : 0 }
+    @inline(__always) func callAsFunction(_ i: Int) -> Float {
+        let cotangent = dy[i], output = y[i]
+        return output > 0 ? cotangent : 0
+    }
+    @inline(__always) func vector(at i: Int) -> SIMD8<Float> {
+        SIMD8<Float>.zero.replacing(with: load8(dy, i), where: load8(y, i) .> 0)
+    }
+}
+
+/// xᵢ − center over a row.
+private struct Centered: IndexedValue {
+    let row: UnsafeBufferPointer<Float>, center: Float
+    @inline(__always) func callAsFunction(_ i: Int) -> Float { row[i] - center }
+    @inline(__always) func vector(at i: Int) -> SIMD8<Float> { load8(row, i) - SIMD8(repeating: center) }
+}
+
+/// gₛ₊ᵢ: `g` read from `start` on.
+private struct Shifted<G: IndexedValue>: IndexedValue {
+    let g: G, start: Int
+    @inline(__always) func callAsFunction(_ i: Int) -> Float { g(start + i) }
+    @inline(__always) func vector(at i: Int) -> SIMD8<Float> { g.vector(at: start + i) }
 }
 
 /// (Σ (xᵢ − center), Σ (xᵢ − center)²) in one pass.
 private func sumAndSumOfSquares(_ x: UnsafeBufferPointer<Float>, center: Float) -> (Double, Double) {
-    laneSums(x.count, { x[$0] - center }, { x[$0] - center })
+    laneSums(x.count, Centered(row: x, center: center), Centered(row: x, center: center))
 }
 
-/// (Σ gᵢ, Σ gᵢ·xᵢ) over i in 0..<count for the values g(i) and x(i), with eight Float lanes
-/// flushed into Double every 128 elements: vectorisable, and accurate for long rows.
+/// (Σ gᵢ, Σ gᵢ·xᵢ) over i in 0..<count, with eight Float lanes (lane l sums the i ≡ l mod 8 of
+/// each full vector) flushed into Double every 128 elements: vectorised, and accurate for long rows.
 @inline(__always)
-private func laneSums(_ count: Int, _ g: (Int) -> Float, _ x: (Int) -> Float) -> (Double, Double) {
+private func laneSums<G: IndexedValue, X: IndexedValue>(_ count: Int, _ g: G, _ x: X) -> (Double, Double) {
     var totalG = 0.0, total = 0.0
     var start = 0
     while start < count {
@@ -203,8 +244,7 @@ private func laneSums(_ count: Int, _ g: (Int) -> Float, _ x: (Int) -> Float) ->
         var gLanes = SIMD8<Float>(), lanes = SIMD8<Float>()
         var i = start
         while i + 8 <= end {
-            var gs = SIMD8<Float>(), xs = SIMD8<Float>()
-            for lane in 0..<8 { gs[lane] = g(i + lane); xs[lane] = x(i + lane) }
+            let gs = g.vector(at: i), xs = x.vector(at: i)
             gLanes += gs
             lanes += gs * xs
             i += 8
@@ -223,7 +263,7 @@ private func sum(_ row: UnsafeBufferPointer<Float>) -> Double {
     var lanes = SIMD8<Float>()
     var i = 0
     while i + 8 <= row.count {
-        lanes += SIMD8<Float>(row[i], row[i + 1], row[i + 2], row[i + 3], row[i + 4], row[i + 5], row[i + 6], row[i + 7])
+        lanes += load8(row, i)
         i += 8
     }
     var total = Double(lanes.sum())
