@@ -412,77 +412,115 @@ void ck_conv2d_direct_3x3_backward_input(const ck_conv_geometry *g, const float 
 }
 
 // MARK: - Backward-filter: ∂w[o][c][tap] = Σ_n Σ_p ∂y[n][o][p] · shifted x[n][c] at tap
+//
+// The kernel keeps a 4 × 3-tap accumulator tile in registers while it runs along a row, and loads
+// and stores it around every call. One image's row of an 8×8 stage is only 8 vectors, so the
+// images of a chunk are laid side by side in groups: each channel's row holds `group` images'
+// pixels `stride` = H·W + W + 1 apart, each followed by W + 1 zeros (a tap reaching past an
+// image's edge reads those zeros, never the next image), and ∂y is copied into the same places
+// with zeros between. One call then runs over the whole group; the products of the zeros add
+// nothing.
 
 typedef struct {
     correlate_kernel kernel;
-    shifted_layout layout;
+    shifted_layout layout;   // per channel: lead, then `group` segments of `stride`, then guards
     int64_t images, chunks, channels, outputs;
-    int64_t padded_pixels;   // pixels rounded up to whole vectors
+    int64_t group, stride;   // images per kernel call and the distance between their pixels
+    int64_t span;            // group · stride rounded up to whole vectors: one call's length
     const float *x, *dy;
     const int64_t *offsets;
-    float *accumulators;     // per chunk: [ceil(o/4)][c·3][12·8]
+    float *partials;         // per chunk: ∂w summed over the chunk's images, [o][c·9]
 } correlate_task;
 
+/// The register tiles' accumulators of one chunk: [ceil(o/4)][c·3][12·8].
 static int64_t accumulator_count(const correlate_task *t) {
     return (t->outputs + TILE_ROWS - 1) / TILE_ROWS * t->channels * 3 * 12 * LANES;
+}
+
+/// Writes the three copies (kw = 0: last column zeroed, 1: as is, 2: first column zeroed) of
+/// `count` ≤ group images starting at `images`, side by side `stride` apart, zeros elsewhere.
+static void make_grouped_copies(const correlate_task *t, int64_t count, const float *images, float *copies) {
+    const shifted_layout *layout = &t->layout;
+    for (int kw = 0; kw < 3; kw++)
+        for (int64_t ch = 0; ch < t->channels; ch++) {
+            float *row = copies + kw * layout->copy_size + ch * layout->channel_size;
+            memset(row, 0, sizeof(float) * layout->channel_size);
+            for (int64_t i = 0; i < count; i++) {
+                float *pixels = row + layout->lead + i * t->stride;
+                memcpy(pixels, images + (i * t->channels + ch) * layout->pixels, sizeof(float) * layout->pixels);
+                if (kw == 0)
+                    for (int64_t y = 0; y < layout->height; y++) pixels[y * layout->width + layout->width - 1] = 0;
+                if (kw == 2)
+                    for (int64_t y = 0; y < layout->height; y++) pixels[y * layout->width] = 0;
+            }
+        }
 }
 
 static void correlate_chunk(void *context, int64_t chunk) {
     const correlate_task *t = context;
     const shifted_layout *layout = &t->layout;
     const int64_t blocks = (t->outputs + TILE_ROWS - 1) / TILE_ROWS, triples = t->channels * 3;
-    const int64_t copies_size = 3 * layout->copy_size, gradient_size = blocks * TILE_ROWS * t->padded_pixels;
-    // ∂y is read in place when its rows are whole vectors and its channels whole tiles; else
-    // through a zero-padded copy.
-    const int in_place = t->padded_pixels == layout->pixels && t->outputs % TILE_ROWS == 0;
-    float *copies = ck_thread_buffer(CK_BUFFER_CONVOLUTION, copies_size + (in_place ? 0 : gradient_size));
-    float *acc = t->accumulators + chunk * accumulator_count(t);
+    const int64_t copies_size = 3 * layout->copy_size, gradient_size = blocks * TILE_ROWS * t->span;
+    float *copies = ck_thread_buffer(CK_BUFFER_CONVOLUTION, copies_size + gradient_size + accumulator_count(t));
+    float *gradient = copies + copies_size;   // [blocks·4][span]: ∂y of the group, zeros between and after
+    float *acc = gradient + gradient_size;
     memset(acc, 0, sizeof(float) * accumulator_count(t));
-    float *padded = copies + copies_size;
-    if (!in_place) memset(padded, 0, sizeof(float) * gradient_size);
     const int64_t begin = t->images * chunk / t->chunks, end = t->images * (chunk + 1) / t->chunks;
-    for (int64_t image = begin; image < end; image++) {
-        make_shifted_copies(layout, t->channels, t->x + image * t->channels * layout->pixels, copies);
-        const float *image_gradient = t->dy + image * t->outputs * layout->pixels;
-        const float *gradient = in_place ? image_gradient : padded;
-        if (!in_place)
+    for (int64_t first = begin; first < end; first += t->group) {
+        const int64_t count = end - first < t->group ? end - first : t->group;
+        make_grouped_copies(t, count, t->x + first * t->channels * layout->pixels, copies);
+        memset(gradient, 0, sizeof(float) * gradient_size);
+        for (int64_t i = 0; i < count; i++)
             for (int64_t o = 0; o < t->outputs; o++)
-                memcpy(padded + o * t->padded_pixels, image_gradient + o * layout->pixels, sizeof(float) * layout->pixels);
+                memcpy(gradient + o * t->span + i * t->stride, t->dy + ((first + i) * t->outputs + o) * layout->pixels,
+                       sizeof(float) * layout->pixels);
         for (int64_t block = 0; block < blocks; block++)
             for (int64_t triple = 0; triple < triples; triple++)
-                t->kernel(t->padded_pixels / LANES, gradient + block * TILE_ROWS * t->padded_pixels, t->padded_pixels,
-                          copies, t->offsets + triple * 3, acc + (block * triples + triple) * 12 * LANES);
+                t->kernel(t->span / LANES, gradient + block * TILE_ROWS * t->span, t->span, copies, t->offsets + triple * 3,
+                          acc + (block * triples + triple) * 12 * LANES);
     }
+    // The chunk's ∂w[o][c·9 + k]: the lane sum of accumulator (block o/4, triple k/3, row o%4, tap k%3).
+    float *partial = t->partials + chunk * t->outputs * t->channels * 9;
+    for (int64_t o = 0; o < t->outputs; o++)
+        for (int64_t k = 0; k < t->channels * 9; k++) {
+            const float *lanes = acc + (((o / TILE_ROWS) * triples + k / 3) * 12 + (o % TILE_ROWS) * 3 + k % 3) * LANES;
+            float sum = 0;
+            for (int l = 0; l < LANES; l++) sum += lanes[l];
+            partial[o * t->channels * 9 + k] = sum;
+        }
+}
+
+/// Images per kernel call: enough for a run of about 512 floats (64 vectors), at most a chunk's.
+static int64_t correlate_group(int64_t stride, int64_t images, int64_t chunks) {
+    const int64_t wanted = (512 + stride - 1) / stride, per_chunk = (images + chunks - 1) / chunks;
+    return wanted < per_chunk ? wanted : (per_chunk > 0 ? per_chunk : 1);
 }
 
 void ck_conv2d_direct_3x3_backward_filter(const ck_conv_geometry *g, const float *x, const float *dy, float *dfilter) {
     const int64_t chunks = ck_filter_gradient_chunks(g->n);
-    correlate_task task = {native_correlate(), make_layout(g->c, g->h, g->w), g->n, chunks, g->c, g->o,
-                           (g->h * g->w + LANES - 1) / LANES * LANES, x, dy, NULL, NULL};
+    const int64_t pixels = g->h * g->w, stride = pixels + g->w + 1, group = correlate_group(stride, g->n, chunks);
+    const int64_t span = (group * stride + LANES - 1) / LANES * LANES;
+    shifted_layout layout = make_layout(g->c, g->h, g->w);
+    // A channel's row: the lead, the group's segments (the last one's trailing zeros included),
+    // and room for the last vector's over-read past `span` and the taps' reach of W + 1.
+    layout.channel_size = layout.lead + span + g->w + 1 + LANES;
+    layout.copy_size = g->c * layout.channel_size;
+    correlate_task task = {native_correlate(), layout, g->n, chunks, g->c, g->o, group, stride, span, x, dy, NULL, NULL};
+    const int64_t size = g->o * g->c * 9;
     int64_t *offsets = malloc(sizeof(int64_t) * (size_t)(g->c * 9));
-    float *accumulators = malloc(sizeof(float) * (size_t)(accumulator_count(&task) * chunks));
-    if (!offsets || !accumulators) {
-        fputs("CKernels: cannot allocate convolution accumulators\n", stderr);
+    float *partials = malloc(sizeof(float) * (size_t)(size * chunks));
+    if (!offsets || !partials) {
+        fputs("CKernels: cannot allocate convolution partial sums\n", stderr);
         abort();
     }
     make_offsets(&task.layout, g->c, offsets);
     task.offsets = offsets;
-    task.accumulators = accumulators;
+    task.partials = partials;
     ck_parallel_for(chunks, correlate_chunk, &task);
-    // ∂w[o][c·9 + k] is the lane sum of accumulator (block o/4, triple k/3, row o%4, tap k%3), over chunks in order.
-    const int64_t triples = g->c * 3;
-    for (int64_t o = 0; o < g->o; o++)
-        for (int64_t k = 0; k < g->c * 9; k++) {
-            float sum = 0;
-            for (int64_t chunk = 0; chunk < chunks; chunk++) {
-                const float *lanes = accumulators + chunk * accumulator_count(&task) +
-                                     (((o / TILE_ROWS) * triples + k / 3) * 12 + (o % TILE_ROWS) * 3 + k % 3) * LANES;
-                float chunk_sum = 0;
-                for (int l = 0; l < LANES; l++) chunk_sum += lanes[l];
-                sum += chunk_sum;
-            }
-            dfilter[o * g->c * 9 + k] = sum;
-        }
+    // Chunks in order, so the sum does not depend on how many threads ran them.
+    memcpy(dfilter, partials, sizeof(float) * (size_t)size);
+    for (int64_t chunk = 1; chunk < chunks; chunk++)
+        for (int64_t i = 0; i < size; i++) dfilter[i] += partials[chunk * size + i];
     free(offsets);
-    free(accumulators);
+    free(partials);
 }

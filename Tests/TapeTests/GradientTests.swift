@@ -217,10 +217,11 @@ struct ForwardReferenceTests {
 
     /// The direct 3×3 path (stride 1, padding 1) on sizes that are not multiples of its 4-channel ×
     /// 24-pixel tile or 8-pixel vectors: one pixel, one row or column, batch 1, odd channel counts,
-    /// and a batch of 20 (more than the 16 image ranges of the filter gradient); with the AVX2
-    /// kernels and with the portable C fallback.
+    /// and batches of 20 and 67 (more than the 16 image ranges of the filter gradient, whose small
+    /// images go side by side through one kernel call: 2 of 5×8 and 5 of 3×7, the last group of a
+    /// range short); with the AVX2 kernels and with the portable C fallback.
     @Test(arguments: [[1, 1, 1, 1, 1], [2, 3, 5, 4, 6], [1, 4, 6, 2, 30], [3, 7, 9, 5, 13], [2, 2, 3, 11, 3],
-                      [1, 5, 1, 1, 9], [2, 16, 16, 28, 28], [20, 3, 4, 5, 8]], [false, true])
+                      [1, 5, 1, 1, 9], [2, 16, 16, 28, 28], [20, 3, 4, 5, 8], [67, 2, 5, 3, 7]], [false, true])
     func direct3x3(shape: [Int], portable: Bool) {
         ck_conv2d_use_portable_kernels_on_this_thread(portable ? 1 : 0)
         defer { ck_conv2d_use_portable_kernels_on_this_thread(0) }
