@@ -55,10 +55,20 @@ struct RunnerTests {
         let resumed = try Squares.measure(.quick, in: second)
         #expect(Squares.measured == [1, 2, 3, 4])
         #expect(resumed == [1, 4, 9, 16])
-        // The resumed run's runtime says that half its units were measured before.
         #expect(second.storedUnits == 2 && second.measuredUnits == 2)
-        #expect(ExperimentClock().runtimeSentence(storedUnits: 2, measuredUnits: 2).contains("This run measured 2 of 4 units; the other 2 were read back"))
-        #expect(!ExperimentClock().runtimeSentence().contains("read back"))
+        // A resumed run's runtime sums the recorded runs (here 60 + 90 s wall, 100 + 150 s CPU) and says
+        // how many units no run recorded a time for.
+        try store.record(UnitStore.RecordedRun(wallSeconds: 60, cpuSeconds: 100, measuredUnits: 1))
+        try store.record(UnitStore.RecordedRun(wallSeconds: 90, cpuSeconds: 150, measuredUnits: 2))
+        let runs = try store.recordedRuns()
+        #expect(runs.map(\.measuredUnits) == [1, 2])
+        let sentence = ExperimentClock().runtimeSentence(runs: runs, storedUnits: 2, measuredUnits: 2)
+        #expect(sentence.hasPrefix("Runtime 2m30s wall-clock, 4m10s CPU, summed over the 2 runs that measured the 4 units "
+                                   + "(1 of them measured by runs that recorded no time); this run took"))
+        #expect(!ExperimentClock().runtimeSentence().contains("summed"))
+        // A damaged runs.txt is an error naming the file.
+        try "60 100\n".write(toFile: directory + "/runs.txt", atomically: true, encoding: .utf8)
+        #expect(throws: ExperimentError.self) { try store.recordedRuns() }
         // A store keeps one setup: another one is refused.
         #expect(throws: ExperimentError.setupMismatch(directory: directory)) { try UnitStore(directory: directory, setup: Squares.Setup.full) }
     }

@@ -78,7 +78,10 @@ public func runExperiment<E: Experiment>(_ experiment: E.Type, setup: E.Setup, o
     let judgement = E.verdict(results)
     var report = Report(name: E.name)
     try E.report(results, setup: setup, into: &report)
-    let runtime = clock.runtimeSentence(storedUnits: run.storedUnits, measuredUnits: run.measuredUnits)
+    if run.measuredUnits > 0 {
+        try store.record(UnitStore.RecordedRun(wallSeconds: clock.elapsed, cpuSeconds: clock.cpuElapsed, measuredUnits: run.measuredUnits))
+    }
+    let runtime = clock.runtimeSentence(runs: try store.recordedRuns(), storedUnits: run.storedUnits, measuredUnits: run.measuredUnits)
     var files: [String] = []
     for (suffix, figure) in report.figures {
         let file = report.fileName(suffix)

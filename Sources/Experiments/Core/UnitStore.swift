@@ -41,6 +41,37 @@ public struct UnitStore: Sendable {
         try RunFiles.writeAtomically(try Self.encode(value), to: path(key))
     }
 
+    /// One run of the experiment that measured units into this store: its wall-clock and CPU
+    /// seconds and how many units it measured.
+    public struct RecordedRun: Equatable, Sendable {
+        public var wallSeconds: Double, cpuSeconds: Double, measuredUnits: Int
+        public init(wallSeconds: Double, cpuSeconds: Double, measuredUnits: Int) {
+            (self.wallSeconds, self.cpuSeconds, self.measuredUnits) = (wallSeconds, cpuSeconds, measuredUnits)
+        }
+    }
+
+    /// The runs recorded in `runs.txt` (one "wall-seconds cpu-seconds measured-units" line each),
+    /// oldest first; a line that does not parse is an error naming the file.
+    public func recordedRuns() throws -> [RecordedRun] {
+        guard let text = RunFiles.read(runsPath) else { return [] }
+        return try text.split(separator: "\n").map { line in
+            let fields = line.split(separator: " ")
+            guard fields.count == 3, let wall = Double(fields[0]), let cpu = Double(fields[1]), let units = Int(fields[2]),
+                  wall >= 0, cpu >= 0, units >= 0 else {
+                throw ExperimentError.file("\(runsPath): cannot read the line \"\(line)\" (want: wall-seconds cpu-seconds measured-units)")
+            }
+            return RecordedRun(wallSeconds: wall, cpuSeconds: cpu, measuredUnits: units)
+        }
+    }
+
+    /// Appends `run` to `runs.txt` (rewritten atomically).
+    public func record(_ run: RecordedRun) throws {
+        let line = "\(run.wallSeconds) \(run.cpuSeconds) \(run.measuredUnits)\n"
+        try RunFiles.writeAtomically((RunFiles.read(runsPath) ?? "") + line, to: runsPath)
+    }
+
+    private var runsPath: String { directory + "/runs.txt" }
+
     /// The file of `key`: characters other than letters, digits, '-' and '.' become '_'.
     func path(_ key: String) -> String {
         let safe = String(key.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" })
