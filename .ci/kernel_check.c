@@ -305,9 +305,10 @@ static void check_sgemm_thread_independence(void) {
 
 // MARK: - Direct 3×3 convolution
 
-static ck_conv_geometry geometry_3x3(int64_t n, int64_t c, int64_t o, int64_t h, int64_t w) {
-    return (ck_conv_geometry){.n = n, .c = c, .h = h, .w = w, .o = o, .kh = 3, .kw = 3, .ho = h, .wo = w,
-                              .stride_h = 1, .stride_w = 1, .pad_h = 1, .pad_w = 1,
+/// A 3×3 convolution with padding 1 at `stride` (1, or 2 on even sides).
+static ck_conv_geometry geometry_3x3(int64_t n, int64_t c, int64_t o, int64_t h, int64_t w, int64_t stride) {
+    return (ck_conv_geometry){.n = n, .c = c, .h = h, .w = w, .o = o, .kh = 3, .kw = 3, .ho = h / stride, .wo = w / stride,
+                              .stride_h = stride, .stride_w = stride, .pad_h = 1, .pad_w = 1,
                               .dilation_h = 1, .dilation_w = 1, .groups = 1};
 }
 
@@ -332,51 +333,54 @@ static void run_pass(pass which, const ck_conv_geometry *g, const float *x, cons
     ck_conv2d_use_portable_kernels_on_this_thread(0);
 }
 
-static void check_convolution(int64_t n, int64_t c, int64_t o, int64_t h, int64_t w) {
-    const ck_conv_geometry g = geometry_3x3(n, c, o, h, w);
+static void check_convolution(int64_t n, int64_t c, int64_t o, int64_t h, int64_t w, int64_t stride) {
+    const ck_conv_geometry g = geometry_3x3(n, c, o, h, w, stride);
+    const int64_t s = stride, ho = g.ho, wo = g.wo;
     if (!ck_conv2d_is_direct_3x3(&g)) {
         printf("FAIL conv %lldx%lldx%lldx%lld: not taken by the direct 3×3 path\n", (long long)n, (long long)c,
                (long long)h, (long long)w);
         failed++;
         return;
     }
-    const int64_t pixels = h * w;
-    float *x = random_floats(n * c * pixels), *filter = random_floats(o * c * 9), *dy = random_floats(n * o * pixels);
+    const int64_t pixels = h * w, outputs = ho * wo;
+    float *x = random_floats(n * c * pixels), *filter = random_floats(o * c * 9), *dy = random_floats(n * o * outputs);
     for (int which = FORWARD; which <= BACKWARD_FILTER; which++) {
         // The result as rows × columns: [n·o][pixels], [n·c][pixels] or [o][c·9].
         int64_t rows = which == FORWARD ? n * o : which == BACKWARD_INPUT ? n * c : o;
-        int64_t columns = which == BACKWARD_FILTER ? c * 9 : pixels;
+        int64_t columns = which == BACKWARD_FILTER ? c * 9 : which == FORWARD ? outputs : pixels;
         double *expected = allocate(rows * columns, sizeof(double));
         double *tolerance = allocate(rows * columns, sizeof(double));
-        int64_t terms = which == FORWARD ? c * 9 : which == BACKWARD_INPUT ? o * 9 : n * pixels + 32;
+        int64_t terms = which == FORWARD ? c * 9 : which == BACKWARD_INPUT ? o * 9 : n * outputs + 32;
         for (int64_t row = 0; row < rows; row++)
             for (int64_t col = 0; col < columns; col++) {
                 double sum = 0, magnitude = 0;
                 if (which == FORWARD) {
-                    // y[i][m][py][px] = Σ_{ch, kh, kw} filter[m][ch][kh][kw] · x[i][ch][py + kh − 1][px + kw − 1]
-                    const int64_t i = row / o, m = row % o, py = col / w, px = col % w;
+                    // y[i][m][py][px] = Σ_{ch, kh, kw} filter[m][ch][kh][kw] · x[i][ch][s·py + kh − 1][s·px + kw − 1]
+                    const int64_t i = row / o, m = row % o, py = col / wo, px = col % wo;
                     for (int64_t ch = 0; ch < c; ch++)
                         for (int t = 0; t < 9; t++) {
                             double term = filter[(m * c + ch) * 9 + t] *
-                                          pixel(x + (i * c + ch) * pixels, h, w, py + t / 3 - 1, px + t % 3 - 1);
+                                          pixel(x + (i * c + ch) * pixels, h, w, s * py + t / 3 - 1, s * px + t % 3 - 1);
                             sum += term, magnitude += fabs(term);
                         }
                 } else if (which == BACKWARD_INPUT) {
-                    // dx[i][ch][py][px] = Σ_{m, kh, kw} filter[m][ch][kh][kw] · dy[i][m][py − kh + 1][px − kw + 1]
+                    // dx[i][ch][py][px] = Σ_{m, kh, kw} filter[m][ch][kh][kw] · dy[i][m][qy][qx] over the
+                    // (qy, qx) with s·qy + kh − 1 = py and s·qx + kw − 1 = px
                     const int64_t i = row / c, ch = row % c, py = col / w, px = col % w;
                     for (int64_t m = 0; m < o; m++)
                         for (int t = 0; t < 9; t++) {
-                            double term = filter[(m * c + ch) * 9 + t] *
-                                          pixel(dy + (i * o + m) * pixels, h, w, py - t / 3 + 1, px - t % 3 + 1);
+                            const int64_t ny = py - t / 3 + 1, nx = px - t % 3 + 1;
+                            if (ny < 0 || nx < 0 || ny % s != 0 || nx % s != 0) continue;
+                            double term = filter[(m * c + ch) * 9 + t] * pixel(dy + (i * o + m) * outputs, ho, wo, ny / s, nx / s);
                             sum += term, magnitude += fabs(term);
                         }
                 } else {
-                    // dfilter[m][ch][kh][kw] = Σ_{i, py, px} dy[i][m][py][px] · x[i][ch][py + kh − 1][px + kw − 1]
+                    // dfilter[m][ch][kh][kw] = Σ_{i, py, px} dy[i][m][py][px] · x[i][ch][s·py + kh − 1][s·px + kw − 1]
                     const int64_t m = row, ch = col / 9, t = col % 9;
                     for (int64_t i = 0; i < n; i++)
-                        for (int64_t p = 0; p < pixels; p++) {
-                            double term = dy[(i * o + m) * pixels + p] *
-                                          pixel(x + (i * c + ch) * pixels, h, w, p / w + t / 3 - 1, p % w + t % 3 - 1);
+                        for (int64_t p = 0; p < outputs; p++) {
+                            double term = dy[(i * o + m) * outputs + p] *
+                                          pixel(x + (i * c + ch) * pixels, h, w, s * (p / wo) + t / 3 - 1, s * (p % wo) + t % 3 - 1);
                             sum += term, magnitude += fabs(term);
                         }
                 }
@@ -388,8 +392,8 @@ static void check_convolution(int64_t n, int64_t c, int64_t o, int64_t h, int64_
         run_pass((pass)which, &g, x, filter, dy, fast, rows * columns, 0);
         run_pass((pass)which, &g, x, filter, dy, portable, rows * columns, 1);
         char label[160];
-        snprintf(label, sizeof label, "conv3x3 %s n=%lld c=%lld o=%lld %lldx%lld", pass_names[which], (long long)n,
-                 (long long)c, (long long)o, (long long)h, (long long)w);
+        snprintf(label, sizeof label, "conv3x3 %s n=%lld c=%lld o=%lld %lldx%lld stride %lld", pass_names[which], (long long)n,
+                 (long long)c, (long long)o, (long long)h, (long long)w, (long long)s);
         check_close(label, "out", fast, columns, expected, tolerance, 1, rows, columns);
         check_close(label, "portable out", portable, columns, expected, tolerance, 1, rows, columns);
         check_agree(label, fast, portable, columns, tolerance, rows, columns);
@@ -406,12 +410,17 @@ static void check_convolutions(void) {
                                  {3, 5, 7, 5, 7}, {2, 3, 4, 6, 8},  {1, 4, 4, 4, 6},  {2, 7, 9, 3, 11},
                                  {1, 16, 8, 8, 8}, {4, 1, 2, 2, 3}, {1, 3, 6, 13, 11}, {17, 2, 3, 4, 5}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
-        check_convolution(shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], shapes[s][4]);
+        check_convolution(shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], shapes[s][4], 1);
+    // Stride 2 on even sides (the four phases): 2×2 images, single phase rows, partial tiles, a
+    // batch of 17 (images side by side in the filter gradient).
+    const int64_t strided[][5] = {{1, 1, 1, 2, 2}, {2, 3, 5, 2, 8}, {1, 5, 7, 6, 4}, {3, 4, 4, 10, 12}, {17, 2, 3, 4, 6}};
+    for (size_t s = 0; s < sizeof strided / sizeof strided[0]; s++)
+        check_convolution(strided[s][0], strided[s][1], strided[s][2], strided[s][3], strided[s][4], 2);
 }
 
 /// The filter gradient over 20 images is the same bits with 1 and with 3 threads.
 static void check_convolution_thread_independence(void) {
-    const ck_conv_geometry g = geometry_3x3(20, 3, 5, 6, 7);
+    const ck_conv_geometry g = geometry_3x3(20, 3, 5, 6, 7, 1);
     float *x = random_floats(20 * 3 * 42), *dy = random_floats(20 * 5 * 42);
     float *one = allocate(5 * 27, sizeof(float)), *three = allocate(5 * 27, sizeof(float));
     ck_set_num_threads(1);

@@ -1,6 +1,6 @@
 // Convolution lowered to GEMM one image at a time (the column buffer of one image stays in the
-// L2 cache), with images spread over the thread pool. 3×3 convolutions with stride 1 and
-// padding 1 take the direct path of convolution3x3.c instead.
+// L2 cache), with images spread over the thread pool. 3×3 convolutions with padding 1 at stride
+// 1 (or 2, on even sides) take the direct path of convolution3x3.c instead.
 #include "CKernelsConvolution.h"
 #include "CKernels.h"
 #include "ck_internal.h"

@@ -9,6 +9,13 @@
 // times a shifted contiguous run of pixels: a GEMM whose B operand is read straight from the
 // copies. The backward-input pass is the same convolution of ∂y with the filter transposed and
 // flipped; the backward-filter pass correlates ∂y with the same shifted runs.
+//
+// Stride 2 (the first convolution of a downsampling stage) on even sides: output (i, j) reads
+// x(2i + kh − 1, 2j + kw − 1), a pixel of one of the image's four phases P_ab(i, j) = x(2i + a,
+// 2j + b) at a shift of 0 or −1. Copies of the phases on the output's grid (the odd-column ones
+// also with their last column zeroed) make every tap a fixed offset again, so the same kernels
+// run forward and backward-filter; backward-input gathers each phase of ∂x from ∂y and
+// interleaves them.
 #include "CKernelsConvolution.h"
 #include "CKernels.h"
 #include "ck_internal.h"
@@ -289,40 +296,77 @@ static correlate_kernel native_correlate(void) {
 
 // MARK: - Shifted copies
 
-/// Layout of the three zero-guarded copies of `channels` channels of one H×W image.
+/// Layout of the zero-guarded copies of `channels` channels of one image, on the output's grid
+/// of height × width pixels. Stride 1: three copies of the image (kw = 0: last column zeroed,
+/// 1: as is, 2: first column zeroed). Stride 2: the image split into its four phases
+/// P_ab(i, j) = x(2i + a, 2j + b), each on the output grid, and the two odd-column phases again
+/// with their last column zeroed: six copies. Either way a tap is one fixed offset into a copy.
 typedef struct {
-    int64_t height, width, pixels;
-    int64_t lead;          // zeros before each channel's pixels: one row and one pixel
-    int64_t channel_size;  // lead + pixels + trailing zeros (room for a tile's over-read)
-    int64_t copy_size;     // channels · channel_size
+    int64_t height, width, pixels;   // the output grid
+    int64_t stride;                  // 1 or 2
+    int64_t lead;                    // zeros before each channel's pixels: one row and one pixel
+    int64_t channel_size;            // lead + pixels + trailing zeros (room for a tile's over-read)
+    int64_t copy_size;               // channels · channel_size
 } shifted_layout;
 
-static shifted_layout make_layout(int64_t channels, int64_t height, int64_t width) {
+static shifted_layout make_layout(int64_t channels, int64_t height, int64_t width, int64_t stride) {
     shifted_layout layout;
     layout.height = height;
     layout.width = width;
     layout.pixels = height * width;
+    layout.stride = stride;
     layout.lead = width + 1;
     layout.channel_size = layout.lead + layout.pixels + width + 1 + TILE_PIXELS;
     layout.copy_size = channels * layout.channel_size;
     return layout;
 }
 
-/// Writes the copies for kw = 0 (last column zeroed), 1 (as is) and 2 (first column zeroed).
+/// How many copies: 3 for stride 1, 6 for stride 2.
+static int64_t copy_count(const shifted_layout *layout) { return layout->stride == 1 ? 3 : 6; }
+
+/// Pixels of one input channel: the output grid's, times stride².
+static int64_t source_pixels(const shifted_layout *layout) { return layout->pixels * layout->stride * layout->stride; }
+
+/// Writes copy `q` of one input channel `source` into `pixels` (the output grid's count).
+static void write_copy(const shifted_layout *layout, int q, const float *source, float *pixels) {
+    const int64_t height = layout->height, width = layout->width;
+    if (layout->stride == 1) {
+        memcpy(pixels, source, sizeof(float) * layout->pixels);
+        if (q == 0)
+            for (int64_t y = 0; y < height; y++) pixels[y * width + width - 1] = 0;
+        if (q == 2)
+            for (int64_t y = 0; y < height; y++) pixels[y * width] = 0;
+        return;
+    }
+    // Phase (a, b) of copy q = 3a + r: b = 0 for r = 0, else 1; r = 2 zeroes the last column.
+    const int64_t a = q / 3, r = q % 3, b = r == 0 ? 0 : 1;
+    for (int64_t i = 0; i < height; i++) {
+        const float *row = source + (2 * i + a) * 2 * width + b;
+        for (int64_t j = 0; j < width; j++) pixels[i * width + j] = row[2 * j];
+        if (r == 2) pixels[i * width + width - 1] = 0;
+    }
+}
+
+/// Writes every copy of `channels` channels of one image, with their guards.
 static void make_shifted_copies(const shifted_layout *layout, int64_t channels, const float *image, float *copies) {
     const int64_t trailing = layout->channel_size - layout->lead - layout->pixels;
-    for (int kw = 0; kw < 3; kw++)
+    for (int q = 0; q < copy_count(layout); q++)
         for (int64_t ch = 0; ch < channels; ch++) {
-            float *row = copies + kw * layout->copy_size + ch * layout->channel_size;
+            float *row = copies + q * layout->copy_size + ch * layout->channel_size;
             memset(row, 0, sizeof(float) * layout->lead);
-            float *pixels = row + layout->lead;
-            memcpy(pixels, image + ch * layout->pixels, sizeof(float) * layout->pixels);
-            memset(pixels + layout->pixels, 0, sizeof(float) * trailing);
-            if (kw == 0)
-                for (int64_t y = 0; y < layout->height; y++) pixels[y * layout->width + layout->width - 1] = 0;
-            if (kw == 2)
-                for (int64_t y = 0; y < layout->height; y++) pixels[y * layout->width] = 0;
+            write_copy(layout, q, image + ch * source_pixels(layout), row + layout->lead);
+            memset(row + layout->lead + layout->pixels, 0, sizeof(float) * trailing);
         }
+}
+
+/// Where tap (kh, kw) of channel 0 starts, relative to output pixel 0 after the lead. Stride 1:
+/// copy kw, shifted by (kh − 1, kw − 1). Stride 2: output (i, j) reads x(2i + kh − 1, 2j + kw − 1),
+/// which is phase (kh ≠ 1, kw ≠ 1) at (i − [kh = 0], j − [kw = 0]); a column shift of −1 reads
+/// the copy with the last column zeroed, so that the wrap into the row before reads a zero.
+static int64_t tap_offset(const shifted_layout *layout, int kh, int kw) {
+    if (layout->stride == 1) return kw * layout->copy_size + (kh - 1) * layout->width + (kw - 1);
+    const int64_t a = kh != 1, q = 3 * a + (kw == 1 ? 0 : kw == 2 ? 1 : 2);
+    return q * layout->copy_size - (kh == 0 ? layout->width : 0) - (kw == 0 ? 1 : 0);
 }
 
 /// offsets[ch·9 + kh·3 + kw]: where tap (kh, kw) of channel ch starts, relative to output pixel 0.
@@ -330,23 +374,61 @@ static void make_offsets(const shifted_layout *layout, int64_t channels, int64_t
     for (int64_t ch = 0; ch < channels; ch++)
         for (int kh = 0; kh < 3; kh++)
             for (int kw = 0; kw < 3; kw++)
-                offsets[ch * 9 + kh * 3 + kw] = kw * layout->copy_size + ch * layout->channel_size + layout->lead +
-                                                (kh - 1) * layout->width + (kw - 1);
+                offsets[ch * 9 + kh * 3 + kw] = ch * layout->channel_size + layout->lead + tap_offset(layout, kh, kw);
 }
 
 int ck_conv2d_is_direct_3x3(const ck_conv_geometry *g) {
-    return g->kh == 3 && g->kw == 3 && g->stride_h == 1 && g->stride_w == 1 && g->pad_h == 1 && g->pad_w == 1 &&
-           g->dilation_h == 1 && g->dilation_w == 1 && g->groups == 1 && g->ho == g->h && g->wo == g->w &&
-           g->h > 0 && g->w > 0;
+    if (!(g->kh == 3 && g->kw == 3 && g->pad_h == 1 && g->pad_w == 1 && g->dilation_h == 1 && g->dilation_w == 1 &&
+          g->groups == 1 && g->h > 0 && g->w > 0))
+        return 0;
+    if (g->stride_h == 1 && g->stride_w == 1) return g->ho == g->h && g->wo == g->w;
+    // Stride 2 on even sides: every phase has exactly the output's ho × wo pixels.
+    return g->stride_h == 2 && g->stride_w == 2 && g->h % 2 == 0 && g->w % 2 == 0 && g->ho == g->h / 2 && g->wo == g->w / 2;
 }
 
 // MARK: - Forward and backward-input: out[n][m] = Σ_{c, tap} packed weight · shifted in[n][c]
+
+/// output[m][p] = Σ_s packed[m/4][s][m%4] · copies[offsets[s] + p] for m < outputs, p < pixels,
+/// in 4-channel × 24-pixel tiles.
+static void gather_tiles(gather_kernel kernel, int64_t steps, const float *copies, const int64_t *offsets,
+                         const float *packed, int64_t outputs, int64_t pixels, float *output) {
+    const int64_t blocks = (outputs + TILE_ROWS - 1) / TILE_ROWS;
+    float tile[TILE_ROWS * TILE_PIXELS];
+    for (int64_t p = 0; p < pixels; p += TILE_PIXELS) {
+        const int64_t width = pixels - p < TILE_PIXELS ? pixels - p : TILE_PIXELS;
+        for (int64_t block = 0; block < blocks; block++) {
+            const float *weights = packed + block * steps * TILE_ROWS;
+            float *target = output + block * TILE_ROWS * pixels + p;
+            if (width == TILE_PIXELS && (block + 1) * TILE_ROWS <= outputs) {
+                kernel(steps, copies + p, offsets, weights, target, pixels);
+                continue;
+            }
+            // A partial tile: sum into `tile`, keep the rows and pixels that exist.
+            kernel(steps, copies + p, offsets, weights, tile, TILE_PIXELS);
+            for (int64_t r = 0; r < TILE_ROWS && block * TILE_ROWS + r < outputs; r++)
+                memcpy(target + r * pixels, tile + r * TILE_PIXELS, sizeof(float) * width);
+        }
+    }
+}
+
+/// Weights packed for `gather_tiles`: packed[m/4][s][m%4] = weight(m, s) for m < outputs, s < steps.
+static float *pack_weights(int64_t outputs, int64_t steps, float (*weight)(const void *, int64_t, int64_t), const void *context) {
+    const int64_t blocks = (outputs + TILE_ROWS - 1) / TILE_ROWS;
+    float *packed = calloc((size_t)(blocks * steps * TILE_ROWS), sizeof(float));
+    if (!packed) {
+        fputs("CKernels: cannot allocate convolution weights\n", stderr);
+        abort();
+    }
+    for (int64_t m = 0; m < outputs; m++)
+        for (int64_t s = 0; s < steps; s++) packed[((m / TILE_ROWS) * steps + s) * TILE_ROWS + m % TILE_ROWS] = weight(context, m, s);
+    return packed;
+}
 
 typedef struct {
     gather_kernel kernel;
     shifted_layout layout;
     int64_t in_channels, out_channels;
-    const float *input;    // [n][in_channels][pixels]
+    const float *input;    // [n][in_channels][source pixels]
     float *output;         // [n][out_channels][pixels]
     const float *packed;   // [ceil(out/4)][in_channels·9][4]
     const int64_t *offsets;
@@ -355,60 +437,151 @@ typedef struct {
 static void gather_image(void *context, int64_t image) {
     const gather_task *t = context;
     const shifted_layout *layout = &t->layout;
-    const int64_t steps = t->in_channels * 9, blocks = (t->out_channels + TILE_ROWS - 1) / TILE_ROWS;
-    float *copies = ck_thread_buffer(CK_BUFFER_CONVOLUTION, 3 * layout->copy_size);
-    make_shifted_copies(layout, t->in_channels, t->input + image * t->in_channels * layout->pixels, copies);
-    float *output = t->output + image * t->out_channels * layout->pixels;
-    float tile[TILE_ROWS * TILE_PIXELS];
-    for (int64_t p = 0; p < layout->pixels; p += TILE_PIXELS) {
-        const int64_t width = layout->pixels - p < TILE_PIXELS ? layout->pixels - p : TILE_PIXELS;
-        for (int64_t block = 0; block < blocks; block++) {
-            const float *weights = t->packed + block * steps * TILE_ROWS;
-            float *target = output + block * TILE_ROWS * layout->pixels + p;
-            if (width == TILE_PIXELS && (block + 1) * TILE_ROWS <= t->out_channels) {
-                t->kernel(steps, copies + p, t->offsets, weights, target, layout->pixels);
-                continue;
-            }
-            // A partial tile: sum into `tile`, keep the rows and pixels that exist.
-            t->kernel(steps, copies + p, t->offsets, weights, tile, TILE_PIXELS);
-            for (int64_t r = 0; r < TILE_ROWS && block * TILE_ROWS + r < t->out_channels; r++)
-                memcpy(target + r * layout->pixels, tile + r * TILE_PIXELS, sizeof(float) * width);
-        }
-    }
+    float *copies = ck_thread_buffer(CK_BUFFER_CONVOLUTION, copy_count(layout) * layout->copy_size);
+    make_shifted_copies(layout, t->in_channels, t->input + image * t->in_channels * source_pixels(layout), copies);
+    gather_tiles(t->kernel, t->in_channels * 9, copies, t->offsets, t->packed, t->out_channels, layout->pixels,
+                 t->output + image * t->out_channels * layout->pixels);
 }
 
-/// Runs the gather pass with weights weight(m, c, tap) for output channel m, input channel c.
-static void run_gather(int64_t images, int64_t in_channels, int64_t out_channels, int64_t height, int64_t width,
-                       const float *input, float *output, const float *filter, int transposed_flipped) {
-    const int64_t steps = in_channels * 9, blocks = (out_channels + TILE_ROWS - 1) / TILE_ROWS;
-    float *packed = calloc((size_t)(blocks * steps * TILE_ROWS), sizeof(float));
+typedef struct {
+    const float *filter;
+    int64_t in_channels, out_channels;
+} filter_view;
+
+/// Forward: weight(m, c·9 + tap) = filter[m][c][tap].
+static float forward_weight(const void *context, int64_t m, int64_t s) {
+    const filter_view *f = context;
+    return f->filter[m * f->in_channels * 9 + s];
+}
+
+/// Backward-input at stride 1, the filter [in'][out'] transposed and flipped:
+/// weight(m, c·9 + tap) = filter[c][m][8 − tap].
+static float flipped_weight(const void *context, int64_t m, int64_t s) {
+    const filter_view *f = context;
+    return f->filter[((s / 9) * f->out_channels + m) * 9 + 8 - s % 9];
+}
+
+/// Runs the gather pass over `images` with the given weights, reading inputs laid out by `layout`.
+static void run_gather(int64_t images, shifted_layout layout, int64_t in_channels, int64_t out_channels,
+                       const float *input, float *output, float (*weight)(const void *, int64_t, int64_t), const filter_view *filter) {
+    const int64_t steps = in_channels * 9;
+    float *packed = pack_weights(out_channels, steps, weight, filter);
     int64_t *offsets = malloc(sizeof(int64_t) * (size_t)steps);
-    if (!packed || !offsets) {
-        fputs("CKernels: cannot allocate convolution weights\n", stderr);
+    if (!offsets) {
+        fputs("CKernels: cannot allocate convolution offsets\n", stderr);
         abort();
     }
-    for (int64_t m = 0; m < out_channels; m++)
-        for (int64_t c = 0; c < in_channels; c++)
-            for (int tap = 0; tap < 9; tap++) {
-                // Forward: filter[m][c][tap]. Backward-input: filter[c][m][8 − tap] (filter is [in'][out'] there).
-                const float weight = transposed_flipped ? filter[(c * out_channels + m) * 9 + 8 - tap]
-                                                        : filter[(m * in_channels + c) * 9 + tap];
-                packed[((m / TILE_ROWS) * steps + c * 9 + tap) * TILE_ROWS + m % TILE_ROWS] = weight;
-            }
-    gather_task task = {native_gather(), make_layout(in_channels, height, width), in_channels, out_channels,
-                        input, output, packed, offsets};
-    make_offsets(&task.layout, in_channels, offsets);
+    make_offsets(&layout, in_channels, offsets);
+    gather_task task = {native_gather(), layout, in_channels, out_channels, input, output, packed, offsets};
     ck_parallel_for(images, gather_image, &task);
     free(packed);
     free(offsets);
 }
 
 void ck_conv2d_direct_3x3_forward(const ck_conv_geometry *g, const float *x, const float *filter, float *y) {
-    run_gather(g->n, g->c, g->o, g->h, g->w, x, y, filter, 0);
+    const filter_view view = {filter, g->c, g->o};
+    run_gather(g->n, make_layout(g->c, g->ho, g->wo, g->stride_h), g->c, g->o, x, y, forward_weight, &view);
+}
+
+// Backward-input at stride 2: each phase (a, b) of ∂x is a gather over ∂y. ∂x(2i + a, 2j + b)
+// = Σ_o Σ_{taps of the phase} filter[o][c][kh][kw] · ∂y(o, i + [kh = 0], j + [kw = 0]), the taps
+// of the phase being kh ∈ {1} for a = 0, {0, 2} for a = 1 (kw likewise with b). ∂y is copied as
+// is and with its first column zeroed (the read one column right wraps into a zero), on the
+// stride-1 layout of its own grid; each phase is gathered into a buffer, then interleaved.
+
+typedef struct {
+    gather_kernel kernel;
+    shifted_layout layout;   // ∂y's grid, stride 1 (copies 1: as is, 2: first column zeroed)
+    int64_t in_channels, out_channels;   // of the convolution: ∂x has in_channels, ∂y out_channels
+    const float *dy;
+    float *dx;
+    const float *packed[4];
+    const int64_t *offsets[4];
+    int64_t steps[4];
+} phase_task;
+
+/// The taps of phase (a, b) in order, as kh·3 + kw; returns how many.
+static int phase_taps(int a, int b, int taps[4]) {
+    const int rows[2][2] = {{1, 1}, {0, 2}}, row_count = a ? 2 : 1, column_count = b ? 2 : 1;
+    int count = 0;
+    for (int i = 0; i < row_count; i++)
+        for (int j = 0; j < column_count; j++) taps[count++] = rows[a][i] * 3 + rows[b][j];
+    return count;
+}
+
+typedef struct {
+    const float *filter;
+    int64_t in_channels, tap_count;
+    int taps[4];
+} phase_view;
+
+/// weight(c, o·taps + t) = filter[o][c][taps[t]].
+static float phase_weight(const void *context, int64_t c, int64_t s) {
+    const phase_view *f = context;
+    return f->filter[((s / f->tap_count) * f->in_channels + c) * 9 + f->taps[s % f->tap_count]];
+}
+
+static void gather_phases_image(void *context, int64_t image) {
+    const phase_task *t = context;
+    const shifted_layout *layout = &t->layout;
+    const int64_t copies_size = 3 * layout->copy_size, pixels = layout->pixels, width = layout->width;
+    float *copies = ck_thread_buffer(CK_BUFFER_CONVOLUTION, copies_size + t->in_channels * pixels);
+    float *phase = copies + copies_size;
+    make_shifted_copies(layout, t->out_channels, t->dy + image * t->out_channels * pixels, copies);
+    float *dx = t->dx + image * t->in_channels * 4 * pixels;
+    for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 2; b++) {
+            const int p = 2 * a + b;
+            gather_tiles(t->kernel, t->steps[p], copies, t->offsets[p], t->packed[p], t->in_channels, pixels, phase);
+            for (int64_t c = 0; c < t->in_channels; c++)
+                for (int64_t i = 0; i < layout->height; i++) {
+                    float *row = dx + (c * 2 * layout->height + 2 * i + a) * 2 * width + b;
+                    const float *source = phase + c * pixels + i * width;
+                    for (int64_t j = 0; j < width; j++) row[2 * j] = source[j];
+                }
+        }
+}
+
+static void backward_input_stride2(const ck_conv_geometry *g, const float *dy, const float *filter, float *dx) {
+    phase_task task = {native_gather(), make_layout(g->o, g->ho, g->wo, 1), g->c, g->o, dy, dx, {0}, {0}, {0}};
+    int64_t *offsets[4];
+    float *packed[4];
+    for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 2; b++) {
+            const int p = 2 * a + b;
+            phase_view view = {filter, g->c, 0, {0}};
+            view.tap_count = phase_taps(a, b, view.taps);
+            task.steps[p] = g->o * view.tap_count;
+            offsets[p] = malloc(sizeof(int64_t) * (size_t)task.steps[p]);
+            if (!offsets[p]) {
+                fputs("CKernels: cannot allocate convolution offsets\n", stderr);
+                abort();
+            }
+            for (int64_t o = 0; o < g->o; o++)
+                for (int64_t t = 0; t < view.tap_count; t++) {
+                    const int kh = view.taps[t] / 3, kw = view.taps[t] % 3;
+                    // Read ∂y at (i + [kh = 0], j + [kw = 0]): one column right from the first-column-zeroed copy.
+                    offsets[p][o * view.tap_count + t] = (kw == 0 ? 2 : 1) * task.layout.copy_size + o * task.layout.channel_size +
+                                                         task.layout.lead + (kh == 0 ? task.layout.width : 0) + (kw == 0 ? 1 : 0);
+                }
+            packed[p] = pack_weights(g->c, task.steps[p], phase_weight, &view);
+            task.offsets[p] = offsets[p];
+            task.packed[p] = packed[p];
+        }
+    ck_parallel_for(g->n, gather_phases_image, &task);
+    for (int p = 0; p < 4; p++) {
+        free(offsets[p]);
+        free(packed[p]);
+    }
 }
 
 void ck_conv2d_direct_3x3_backward_input(const ck_conv_geometry *g, const float *dy, const float *filter, float *dx) {
-    run_gather(g->n, g->o, g->c, g->h, g->w, dy, dx, filter, 1);
+    if (g->stride_h == 2) {
+        backward_input_stride2(g, dy, filter, dx);
+        return;
+    }
+    const filter_view view = {filter, g->o, g->c};   // the filter seen as [in'][out'] = [o][c]
+    run_gather(g->n, make_layout(g->o, g->h, g->w, 1), g->o, g->c, dy, dx, flipped_weight, &view);
 }
 
 // MARK: - Backward-filter: ∂w[o][c][tap] = Σ_n Σ_p ∂y[n][o][p] · shifted x[n][c] at tap
@@ -416,17 +589,17 @@ void ck_conv2d_direct_3x3_backward_input(const ck_conv_geometry *g, const float 
 // The kernel keeps a 4 × 3-tap accumulator tile in registers while it runs along a row, and loads
 // and stores it around every call. One image's row of an 8×8 stage is only 8 vectors, so the
 // images of a chunk are laid side by side in groups: each channel's row holds `group` images'
-// pixels `stride` = H·W + W + 1 apart, each followed by W + 1 zeros (a tap reaching past an
+// pixels `spacing` = ho·wo + wo + 1 apart, each followed by wo + 1 zeros (a tap reaching past an
 // image's edge reads those zeros, never the next image), and ∂y is copied into the same places
 // with zeros between. One call then runs over the whole group; the products of the zeros add
 // nothing.
 
 typedef struct {
     correlate_kernel kernel;
-    shifted_layout layout;   // per channel: lead, then `group` segments of `stride`, then guards
+    shifted_layout layout;   // per channel: lead, then `group` segments `spacing` apart, then guards
     int64_t images, chunks, channels, outputs;
-    int64_t group, stride;   // images per kernel call and the distance between their pixels
-    int64_t span;            // group · stride rounded up to whole vectors: one call's length
+    int64_t group, spacing;  // images per kernel call and the distance between their pixels
+    int64_t span;            // group · spacing rounded up to whole vectors: one call's length
     const float *x, *dy;
     const int64_t *offsets;
     float *partials;         // per chunk: ∂w summed over the chunk's images, [o][c·9]
@@ -437,22 +610,16 @@ static int64_t accumulator_count(const correlate_task *t) {
     return (t->outputs + TILE_ROWS - 1) / TILE_ROWS * t->channels * 3 * 12 * LANES;
 }
 
-/// Writes the three copies (kw = 0: last column zeroed, 1: as is, 2: first column zeroed) of
-/// `count` ≤ group images starting at `images`, side by side `stride` apart, zeros elsewhere.
+/// Writes every copy of `count` ≤ group images starting at `images`, side by side `spacing`
+/// apart, zeros elsewhere.
 static void make_grouped_copies(const correlate_task *t, int64_t count, const float *images, float *copies) {
     const shifted_layout *layout = &t->layout;
-    for (int kw = 0; kw < 3; kw++)
+    for (int q = 0; q < copy_count(layout); q++)
         for (int64_t ch = 0; ch < t->channels; ch++) {
-            float *row = copies + kw * layout->copy_size + ch * layout->channel_size;
+            float *row = copies + q * layout->copy_size + ch * layout->channel_size;
             memset(row, 0, sizeof(float) * layout->channel_size);
-            for (int64_t i = 0; i < count; i++) {
-                float *pixels = row + layout->lead + i * t->stride;
-                memcpy(pixels, images + (i * t->channels + ch) * layout->pixels, sizeof(float) * layout->pixels);
-                if (kw == 0)
-                    for (int64_t y = 0; y < layout->height; y++) pixels[y * layout->width + layout->width - 1] = 0;
-                if (kw == 2)
-                    for (int64_t y = 0; y < layout->height; y++) pixels[y * layout->width] = 0;
-            }
+            for (int64_t i = 0; i < count; i++)
+                write_copy(layout, q, images + (i * t->channels + ch) * source_pixels(layout), row + layout->lead + i * t->spacing);
         }
 }
 
@@ -460,7 +627,7 @@ static void correlate_chunk(void *context, int64_t chunk) {
     const correlate_task *t = context;
     const shifted_layout *layout = &t->layout;
     const int64_t blocks = (t->outputs + TILE_ROWS - 1) / TILE_ROWS, triples = t->channels * 3;
-    const int64_t copies_size = 3 * layout->copy_size, gradient_size = blocks * TILE_ROWS * t->span;
+    const int64_t copies_size = copy_count(layout) * layout->copy_size, gradient_size = blocks * TILE_ROWS * t->span;
     float *copies = ck_thread_buffer(CK_BUFFER_CONVOLUTION, copies_size + gradient_size + accumulator_count(t));
     float *gradient = copies + copies_size;   // [blocks·4][span]: ∂y of the group, zeros between and after
     float *acc = gradient + gradient_size;
@@ -468,11 +635,11 @@ static void correlate_chunk(void *context, int64_t chunk) {
     const int64_t begin = t->images * chunk / t->chunks, end = t->images * (chunk + 1) / t->chunks;
     for (int64_t first = begin; first < end; first += t->group) {
         const int64_t count = end - first < t->group ? end - first : t->group;
-        make_grouped_copies(t, count, t->x + first * t->channels * layout->pixels, copies);
+        make_grouped_copies(t, count, t->x + first * t->channels * source_pixels(layout), copies);
         memset(gradient, 0, sizeof(float) * gradient_size);
         for (int64_t i = 0; i < count; i++)
             for (int64_t o = 0; o < t->outputs; o++)
-                memcpy(gradient + o * t->span + i * t->stride, t->dy + ((first + i) * t->outputs + o) * layout->pixels,
+                memcpy(gradient + o * t->span + i * t->spacing, t->dy + ((first + i) * t->outputs + o) * layout->pixels,
                        sizeof(float) * layout->pixels);
         for (int64_t block = 0; block < blocks; block++)
             for (int64_t triple = 0; triple < triples; triple++)
@@ -491,21 +658,21 @@ static void correlate_chunk(void *context, int64_t chunk) {
 }
 
 /// Images per kernel call: enough for a run of about 512 floats (64 vectors), at most a chunk's.
-static int64_t correlate_group(int64_t stride, int64_t images, int64_t chunks) {
-    const int64_t wanted = (512 + stride - 1) / stride, per_chunk = (images + chunks - 1) / chunks;
+static int64_t correlate_group(int64_t spacing, int64_t images, int64_t chunks) {
+    const int64_t wanted = (512 + spacing - 1) / spacing, per_chunk = (images + chunks - 1) / chunks;
     return wanted < per_chunk ? wanted : (per_chunk > 0 ? per_chunk : 1);
 }
 
 void ck_conv2d_direct_3x3_backward_filter(const ck_conv_geometry *g, const float *x, const float *dy, float *dfilter) {
     const int64_t chunks = ck_filter_gradient_chunks(g->n);
-    const int64_t pixels = g->h * g->w, stride = pixels + g->w + 1, group = correlate_group(stride, g->n, chunks);
-    const int64_t span = (group * stride + LANES - 1) / LANES * LANES;
-    shifted_layout layout = make_layout(g->c, g->h, g->w);
+    const int64_t pixels = g->ho * g->wo, spacing = pixels + g->wo + 1, group = correlate_group(spacing, g->n, chunks);
+    const int64_t span = (group * spacing + LANES - 1) / LANES * LANES;
+    shifted_layout layout = make_layout(g->c, g->ho, g->wo, g->stride_h);
     // A channel's row: the lead, the group's segments (the last one's trailing zeros included),
-    // and room for the last vector's over-read past `span` and the taps' reach of W + 1.
-    layout.channel_size = layout.lead + span + g->w + 1 + LANES;
+    // and room for the last vector's over-read past `span` and the taps' reach of wo + 1.
+    layout.channel_size = layout.lead + span + g->wo + 1 + LANES;
     layout.copy_size = g->c * layout.channel_size;
-    correlate_task task = {native_correlate(), layout, g->n, chunks, g->c, g->o, group, stride, span, x, dy, NULL, NULL};
+    correlate_task task = {native_correlate(), layout, g->n, chunks, g->c, g->o, group, spacing, span, x, dy, NULL, NULL};
     const int64_t size = g->o * g->c * 9;
     int64_t *offsets = malloc(sizeof(int64_t) * (size_t)(g->c * 9));
     float *partials = malloc(sizeof(float) * (size_t)(size * chunks));

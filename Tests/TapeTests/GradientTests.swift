@@ -223,24 +223,38 @@ struct ForwardReferenceTests {
     @Test(arguments: [[1, 1, 1, 1, 1], [2, 3, 5, 4, 6], [1, 4, 6, 2, 30], [3, 7, 9, 5, 13], [2, 2, 3, 11, 3],
                       [1, 5, 1, 1, 9], [2, 16, 16, 28, 28], [20, 3, 4, 5, 8], [67, 2, 5, 3, 7]], [false, true])
     func direct3x3(shape: [Int], portable: Bool) {
+        checkDirect3x3(shape: shape, stride: 1, portable: portable)
+    }
+
+    /// The direct 3×3 path at stride 2 (padding 1, even sides: the four phases of each image):
+    /// 2×2 images (a 1×1 output), tall and wide ones, odd channel counts, a 32×32 image with a
+    /// full 24-pixel tile per phase row, and a batch of 67.
+    @Test(arguments: [[1, 1, 1, 2, 2], [2, 3, 5, 4, 6], [1, 4, 6, 2, 30], [3, 7, 9, 10, 4], [2, 16, 8, 32, 32],
+                      [67, 2, 5, 6, 8]], [false, true])
+    func direct3x3Stride2(shape: [Int], portable: Bool) {
+        checkDirect3x3(shape: shape, stride: 2, portable: portable)
+    }
+
+    func checkDirect3x3(shape: [Int], stride: Int, portable: Bool) {
         ck_conv2d_use_portable_kernels_on_this_thread(portable ? 1 : 0)
         defer { ck_conv2d_use_portable_kernels_on_this_thread(0) }
         let (n, c, o, h, w) = (shape[0], shape[1], shape[2], shape[3], shape[4])
+        let (ho, wo) = ((h - 1) / stride + 1, (w - 1) / stride + 1)
         var random = SplitMix64(seed: UInt64(n * 1000 + c * 100 + o))
         // A transposed view as input: the kernels read a contiguous copy.
         let x = Tensor.randomNormal([n, c, w, h], using: &random).transposed(permutation: [0, 1, 3, 2])
         let filter = Tensor.randomNormal([o, c, 3, 3], using: &random)
-        let dy = Tensor.randomNormal([n, o, h, w], using: &random)
-        let geometry = Convolution2D(stride: (1, 1), padding: (1, 1), dilation: (1, 1), groups: 1)
+        let dy = Tensor.randomNormal([n, o, ho, wo], using: &random)
+        let geometry = Convolution2D(stride: (stride, stride), padding: (1, 1), dilation: (1, 1), groups: 1)
         let y = conv2d(x, filter: filter, geometry: geometry)
-        let expected = Reference.conv2d(x, filter, stride: (1, 1), padding: (1, 1), dilation: (1, 1), groups: 1)
-        let adjoints = Reference.conv2dAdjoints(x, filter, dy, padding: (1, 1))
+        let expected = Reference.conv2d(x, filter, stride: (stride, stride), padding: (1, 1), dilation: (1, 1), groups: 1)
+        let adjoints = Reference.conv2dAdjoints(x, filter, dy, stride: (stride, stride), padding: (1, 1))
         let dx = conv2dBackwardInput(dy, filter: filter, inputShape: x.shape, geometry: geometry)
         let dw = conv2dBackwardFilter(x, outputGradient: dy, filterShape: filter.shape, geometry: geometry)
         func worst(_ actual: [Float], _ reference: [Double]) -> Double {
             zip(actual, reference).map { Swift.abs(Double($0) - $1) / (1 + Swift.abs($1)) }.max() ?? 0
         }
-        #expect(y.shape == [n, o, h, w] && dx.shape == x.shape && dw.shape == filter.shape)
+        #expect(y.shape == [n, o, ho, wo] && dx.shape == x.shape && dw.shape == filter.shape)
         #expect(worst(y.scalars, expected) < 1e-5, "forward")
         #expect(worst(dx.scalars, adjoints.input) < 1e-5, "backward input")
         #expect(worst(dw.scalars, adjoints.filter) < 1e-5 * Double(n * h * w).squareRoot(), "backward filter")

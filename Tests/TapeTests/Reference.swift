@@ -24,9 +24,10 @@ enum Reference {
         return out
     }
 
-    /// ∂x and ∂w of Σ dy·conv2d(x, w) for stride 1, no dilation, one group: the loops of `conv2d`
-    /// with the accumulation moved onto the inputs.
-    static func conv2dAdjoints(_ x: Tensor, _ w: Tensor, _ dy: Tensor, padding: (Int, Int)) -> (input: [Double], filter: [Double]) {
+    /// ∂x and ∂w of Σ dy·conv2d(x, w) for no dilation, one group: the loops of `conv2d` with the
+    /// accumulation moved onto the inputs.
+    static func conv2dAdjoints(_ x: Tensor, _ w: Tensor, _ dy: Tensor, stride: (Int, Int) = (1, 1),
+                               padding: (Int, Int)) -> (input: [Double], filter: [Double]) {
         let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (o, kh, kw) = (w.shape[0], w.shape[2], w.shape[3])
         let (ho, wo) = (dy.shape[2], dy.shape[3])
@@ -35,7 +36,7 @@ enum Reference {
         for b in 0..<n { for oc in 0..<o { for oy in 0..<ho { for ox in 0..<wo {
             let g = dys[((b * o + oc) * ho + oy) * wo + ox]
             for ic in 0..<c { for i in 0..<kh { for j in 0..<kw {
-                let y = oy - padding.0 + i, xx = ox - padding.1 + j
+                let y = oy * stride.0 - padding.0 + i, xx = ox * stride.1 - padding.1 + j
                 guard y >= 0 && y < h && xx >= 0 && xx < wd else { continue }
                 let xi = ((b * c + ic) * h + y) * wd + xx, wi = ((oc * c + ic) * kh + i) * kw + j
                 dx[xi] += ws[wi] * g
