@@ -14,9 +14,15 @@ import Tape
 /// peak so far (the second measure then includes the first).
 func peakResidentMemory(batch: Int, steps: Int, checkpointed: Bool) -> Int {
     // Start from what this process holds now, not from the high-water mark of earlier measures:
-    // return idle buffers and reset VmHWM (writing 5 to clear_refs, Linux ≥ 4.0).
+    // return idle buffers, have glibc give freed heap memory back to the system (after large
+    // frees it keeps them: its mmap threshold grows), and reset VmHWM (writing 5 to clear_refs,
+    // Linux ≥ 4.0).
     BufferPool.releaseIdleBlocks()
     #if os(Linux)
+    // malloc_trim(0), looked up at run time: <malloc.h> is not part of Swift's Glibc module.
+    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
+        _ = unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)(0)
+    }
     if let file = fopen("/proc/self/clear_refs", "w") { fputs("5", file); fclose(file) }
     #endif
     let model = MNISTResNet()
