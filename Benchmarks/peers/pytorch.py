@@ -3,6 +3,8 @@
     python Benchmarks/peers/pytorch.py [--threads N] [--quick] [--filter NAME] > pytorch.jsonl
     swift run -c release bench --json > tape.jsonl
     python Benchmarks/peers/pytorch.py --compare tape.jsonl pytorch.jsonl   # markdown table, ratio per row
+    python Benchmarks/peers/pytorch.py --interleave .build/release/bench --rounds 3 > rounds.jsonl
+    python Benchmarks/peers/pytorch.py --compare rounds.jsonl rounds.jsonl  # medians over rounds, ratio range
 
 Needs `pip install torch safetensors` (safetensors only because the model definitions are imported
 from the golden-fixture script, Tests/ModelsTests/Fixtures/make_model_fixtures.py, so there is one
@@ -20,6 +22,7 @@ import importlib.util
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -225,7 +228,8 @@ def tape_measures(quick):
             (f"tape-chain-{chain}-ops-fwd-bwd", 0.0, ("ops", chain), tape_chain, 1)]
 
 
-def run(arguments):
+def measure_rows(arguments):
+    """PyTorch's rows for the measures `arguments` select, one dict per measure, thread count and layout."""
     models = reference_models()
     thread_counts = [arguments.threads] if arguments.threads else sorted({1, os.cpu_count() or 1})
     measures = [m + ("threads",) for m in convolution_measures(arguments.quick) + model_measures(models, arguments.quick)]
@@ -242,30 +246,69 @@ def run(arguments):
                        "min_s": minimum, "gflops": flops / median / 1e9 if flops > 0 else None, "peak_fraction": None}
                 if items is not None:
                     row[f"{items[0]}_per_second"] = items[1] / median
-                print(json.dumps(row), flush=True)
+                yield row
+
+
+def run(arguments):
+    for row in measure_rows(arguments):
+        print(json.dumps(row), flush=True)
+
+
+def interleave(arguments):
+    """Rounds of `bench` (a subprocess) and PyTorch in turn on the same measures, every row tagged
+    with its round: the machine's drift between minutes hits both alike."""
+    command = [arguments.interleave, "--json"]
+    if arguments.filter:
+        command += ["--filter", arguments.filter]
+    if arguments.threads:
+        command += ["--threads", str(arguments.threads)]
+    if arguments.quick:
+        command.append("--quick")
+    for round_index in range(arguments.rounds):
+        finished = subprocess.run(command, capture_output=True, text=True)
+        if finished.returncode != 0:
+            sys.exit(f"pytorch.py: {' '.join(command)} failed ({finished.returncode}): {finished.stderr.strip()}")
+        for line in finished.stdout.splitlines():
+            if line.strip().startswith("{"):
+                print(json.dumps(dict(json.loads(line), round=round_index)), flush=True)
+        for row in measure_rows(arguments):
+            print(json.dumps(dict(row, round=round_index)), flush=True)
 
 
 def compare(tape_path, peer_path):
-    """A markdown table: each Tape row beside PyTorch's faster layout for the same name and threads."""
-    def rows(path):
+    """A markdown table: each Tape row beside PyTorch's faster layout for the same name and threads.
+    With rounds (from --interleave), per round the ratio of the two medians, then the median over
+    rounds of each column and of the ratios, and the ratios' range. Both paths may be one file."""
+    def rows(path, peer):
         with open(path) as file:
-            return [json.loads(line) for line in file if line.strip().startswith("{")]
+            found = [json.loads(line) for line in file if line.strip().startswith("{")]
+        return [row for row in found if row.get("kernels", "").startswith("pytorch-") == peer]
 
     best = {}
-    for row in rows(peer_path):
-        key = (row["name"], row["threads"])
+    for row in rows(peer_path, True):
+        key = (row["name"], row["threads"], row.get("round", 0))
         if key not in best or row["median_s"] < best[key]["median_s"]:
             best[key] = row
-    print("| measure | threads | Tape median s | % peak | PyTorch median s (layout) | Tape / PyTorch |")
-    print("|---|---|---|---|---|---|")
-    for row in rows(tape_path):
-        peer = best.get((row["name"], row["threads"]))
-        if peer is None:
-            continue
-        fraction = row.get("peak_fraction")
-        print(f"| {row['name']} | {row['threads']} | {row['median_s']:.4g} | "
-              f"{'' if fraction is None else f'{100 * fraction:.0f}%'} | {peer['median_s']:.4g} ({peer['layout']}) | "
-              f"{row['median_s'] / peer['median_s']:.2f}× |")
+    tape = {}
+    for row in rows(tape_path, False):
+        if (row["name"], row["threads"], row.get("round", 0)) in best and "median_s" in row:
+            tape.setdefault((row["name"], row["threads"]), []).append(row)
+    rounds = max((len(found) for found in tape.values()), default=0)
+    print("| measure | threads | Tape median s | % peak | PyTorch median s (layout) | Tape / PyTorch |"
+          + (f" ratio range, {rounds} rounds |" if rounds > 1 else ""))
+    print("|---|---|---|---|---|---|" + ("---|" if rounds > 1 else ""))
+    for (name, threads), found in tape.items():
+        peers = [best[(name, threads, row.get("round", 0))] for row in found]
+        ratios = [row["median_s"] / peer["median_s"] for row, peer in zip(found, peers)]
+        fractions = [row["peak_fraction"] for row in found if row.get("peak_fraction") is not None]
+        layouts = sorted({peer["layout"] for peer in peers})
+        line = (f"| {name} | {threads} | {statistics.median(row['median_s'] for row in found):.4g} | "
+                f"{f'{100 * statistics.median(fractions):.0f}%' if fractions else ''} | "
+                f"{statistics.median(peer['median_s'] for peer in peers):.4g} ({', '.join(layouts)}) | "
+                f"{statistics.median(ratios):.2f}× |")
+        if rounds > 1:
+            line += f" {min(ratios):.2f}–{max(ratios):.2f}× |"
+        print(line)
 
 
 def main():
@@ -274,10 +317,17 @@ def main():
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repetitions")
     parser.add_argument("--filter", help="only measures whose name contains this")
     parser.add_argument("--compare", nargs=2, metavar=("TAPE_JSONL", "PYTORCH_JSONL"),
-                        help="print a markdown table of the two runs instead of measuring")
+                        help="print a markdown table of the two runs instead of measuring (one file twice for --interleave's)")
+    parser.add_argument("--interleave", metavar="BENCH",
+                        help="run this bench binary and PyTorch in turn, --rounds times, printing both's rows tagged by round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds for --interleave (default 3)")
     arguments = parser.parse_args()
+    if arguments.rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {arguments.rounds}")
     if arguments.compare:
         compare(*arguments.compare)
+    elif arguments.interleave:
+        interleave(arguments)
     else:
         run(arguments)
 
