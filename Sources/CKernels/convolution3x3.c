@@ -623,38 +623,64 @@ static void make_grouped_copies(const correlate_task *t, int64_t count, const fl
         }
 }
 
+/// Writes the lane sums of one accumulator tile (block of 4 output channels, triple of taps)
+/// into the chunk's ∂w[o][c·9 + k]: row r, tap t of the tile is o = 4·block + r, k = 3·triple + t.
+static void flush_tile(const correlate_task *t, const float *tile, int64_t block, int64_t triple, float *partial) {
+    for (int64_t r = 0; r < TILE_ROWS && block * TILE_ROWS + r < t->outputs; r++)
+        for (int64_t tap = 0; tap < 3; tap++) {
+            const float *lanes = tile + (r * 3 + tap) * LANES;
+            float sum = 0;
+            for (int l = 0; l < LANES; l++) sum += lanes[l];
+            partial[(block * TILE_ROWS + r) * t->channels * 9 + triple * 3 + tap] = sum;
+        }
+}
+
+/// Copies `count` images from `first` on, with their ∂y, into the group layout.
+static void load_group(const correlate_task *t, int64_t first, int64_t count, float *copies, float *gradient, int64_t gradient_size) {
+    const shifted_layout *layout = &t->layout;
+    make_grouped_copies(t, count, t->x + first * t->channels * source_pixels(layout), copies);
+    memset(gradient, 0, sizeof(float) * gradient_size);
+    for (int64_t i = 0; i < count; i++)
+        for (int64_t o = 0; o < t->outputs; o++)
+            memcpy(gradient + o * t->span + i * t->spacing, t->dy + ((first + i) * t->outputs + o) * layout->pixels,
+                   sizeof(float) * layout->pixels);
+}
+
 static void correlate_chunk(void *context, int64_t chunk) {
     const correlate_task *t = context;
     const shifted_layout *layout = &t->layout;
     const int64_t blocks = (t->outputs + TILE_ROWS - 1) / TILE_ROWS, triples = t->channels * 3;
     const int64_t copies_size = copy_count(layout) * layout->copy_size, gradient_size = blocks * TILE_ROWS * t->span;
+    const int64_t begin = t->images * chunk / t->chunks, end = t->images * (chunk + 1) / t->chunks;
+    float *partial = t->partials + chunk * t->outputs * t->channels * 9;
+    if (end - begin <= t->group) {
+        // One group (small images): each tile's single call is final, so it starts from zero in
+        // L1 and is summed at once, with no chunk-wide accumulator array to clear and reread.
+        float *copies = ck_thread_buffer(CK_BUFFER_CONVOLUTION, copies_size + gradient_size);
+        float *gradient = copies + copies_size;
+        load_group(t, begin, end - begin, copies, gradient, gradient_size);
+        float tile[12 * LANES];
+        for (int64_t block = 0; block < blocks; block++)
+            for (int64_t triple = 0; triple < triples; triple++) {
+                memset(tile, 0, sizeof tile);
+                t->kernel(t->span / LANES, gradient + block * TILE_ROWS * t->span, t->span, copies, t->offsets + triple * 3, tile);
+                flush_tile(t, tile, block, triple, partial);
+            }
+        return;
+    }
     float *copies = ck_thread_buffer(CK_BUFFER_CONVOLUTION, copies_size + gradient_size + accumulator_count(t));
     float *gradient = copies + copies_size;   // [blocks·4][span]: ∂y of the group, zeros between and after
     float *acc = gradient + gradient_size;
     memset(acc, 0, sizeof(float) * accumulator_count(t));
-    const int64_t begin = t->images * chunk / t->chunks, end = t->images * (chunk + 1) / t->chunks;
     for (int64_t first = begin; first < end; first += t->group) {
-        const int64_t count = end - first < t->group ? end - first : t->group;
-        make_grouped_copies(t, count, t->x + first * t->channels * source_pixels(layout), copies);
-        memset(gradient, 0, sizeof(float) * gradient_size);
-        for (int64_t i = 0; i < count; i++)
-            for (int64_t o = 0; o < t->outputs; o++)
-                memcpy(gradient + o * t->span + i * t->spacing, t->dy + ((first + i) * t->outputs + o) * layout->pixels,
-                       sizeof(float) * layout->pixels);
+        load_group(t, first, end - first < t->group ? end - first : t->group, copies, gradient, gradient_size);
         for (int64_t block = 0; block < blocks; block++)
             for (int64_t triple = 0; triple < triples; triple++)
                 t->kernel(t->span / LANES, gradient + block * TILE_ROWS * t->span, t->span, copies, t->offsets + triple * 3,
                           acc + (block * triples + triple) * 12 * LANES);
     }
-    // The chunk's ∂w[o][c·9 + k]: the lane sum of accumulator (block o/4, triple k/3, row o%4, tap k%3).
-    float *partial = t->partials + chunk * t->outputs * t->channels * 9;
-    for (int64_t o = 0; o < t->outputs; o++)
-        for (int64_t k = 0; k < t->channels * 9; k++) {
-            const float *lanes = acc + (((o / TILE_ROWS) * triples + k / 3) * 12 + (o % TILE_ROWS) * 3 + k % 3) * LANES;
-            float sum = 0;
-            for (int l = 0; l < LANES; l++) sum += lanes[l];
-            partial[o * t->channels * 9 + k] = sum;
-        }
+    for (int64_t block = 0; block < blocks; block++)
+        for (int64_t triple = 0; triple < triples; triple++) flush_tile(t, acc + (block * triples + triple) * 12 * LANES, block, triple, partial);
 }
 
 /// Images per kernel call: enough for a run of about 512 floats (64 vectors), at most a chunk's.

@@ -217,20 +217,23 @@ struct ForwardReferenceTests {
 
     /// The direct 3×3 path (stride 1, padding 1) on sizes that are not multiples of its 4-channel ×
     /// 24-pixel tile or 8-pixel vectors: one pixel, one row or column, batch 1, odd channel counts,
-    /// and batches of 20 and 67 (more than the 16 image ranges of the filter gradient, whose small
-    /// images go side by side through one kernel call: 2 of 5×8 and 5 of 3×7, the last group of a
-    /// range short); with the AVX2 kernels and with the portable C fallback.
+    /// and batches of 20, 67 and 40 (more than the 16 image ranges of the filter gradient, whose
+    /// small images go side by side through one kernel call: 2 of 5×8 and 5 of 3×7 make one group
+    /// per range; 24×20 images go one per call, several groups per range); with the AVX2 kernels
+    /// and with the portable C fallback.
     @Test(arguments: [[1, 1, 1, 1, 1], [2, 3, 5, 4, 6], [1, 4, 6, 2, 30], [3, 7, 9, 5, 13], [2, 2, 3, 11, 3],
-                      [1, 5, 1, 1, 9], [2, 16, 16, 28, 28], [20, 3, 4, 5, 8], [67, 2, 5, 3, 7]], [false, true])
+                      [1, 5, 1, 1, 9], [2, 16, 16, 28, 28], [20, 3, 4, 5, 8], [67, 2, 5, 3, 7], [40, 2, 3, 24, 20]],
+          [false, true])
     func direct3x3(shape: [Int], portable: Bool) {
         checkDirect3x3(shape: shape, stride: 1, portable: portable)
     }
 
     /// The direct 3×3 path at stride 2 (padding 1, even sides: the four phases of each image):
     /// 2×2 images (a 1×1 output), tall and wide ones, odd channel counts, a 32×32 image with a
-    /// full 24-pixel tile per phase row, and a batch of 67.
+    /// full 24-pixel tile per phase row, and batches of 67 (one filter-gradient group per image
+    /// range) and 36 (40×40 images: groups of 2, the last one short).
     @Test(arguments: [[1, 1, 1, 2, 2], [2, 3, 5, 4, 6], [1, 4, 6, 2, 30], [3, 7, 9, 10, 4], [2, 16, 8, 32, 32],
-                      [67, 2, 5, 6, 8]], [false, true])
+                      [67, 2, 5, 6, 8], [36, 2, 3, 40, 40]], [false, true])
     func direct3x3Stride2(shape: [Int], portable: Bool) {
         checkDirect3x3(shape: shape, stride: 2, portable: portable)
     }
