@@ -44,7 +44,14 @@ public struct UnitStore: Sendable {
     /// One run of the experiment that measured units into this store: its wall-clock and CPU
     /// seconds and how many units it measured.
     public struct RecordedRun: Equatable, Sendable {
-        public var wallSeconds: Double, cpuSeconds: Double, measuredUnits: Int
+        /// Wall-clock seconds of the run.
+        public var wallSeconds: Double
+        /// User plus system CPU seconds of the run, over all its threads.
+        public var cpuSeconds: Double
+        /// How many units it measured (not read back).
+        public var measuredUnits: Int
+
+        /// A run that took `wallSeconds` and `cpuSeconds` to measure `measuredUnits` units.
         public init(wallSeconds: Double, cpuSeconds: Double, measuredUnits: Int) {
             (self.wallSeconds, self.cpuSeconds, self.measuredUnits) = (wallSeconds, cpuSeconds, measuredUnits)
         }
