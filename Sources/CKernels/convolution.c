@@ -1,6 +1,7 @@
 // Convolution lowered to GEMM one image at a time (the column buffer of one image stays in the
-// L2 cache), with images spread over the thread pool. 3×3 convolutions with padding 1 at stride
-// 1 (or 2, on even sides) take the direct path of convolution3x3.c instead.
+// L2 cache), with images spread over the thread pool. 1×1 convolutions with stride 1 and no
+// padding skip im2col (the image is its own column matrix); 3×3 convolutions with padding 1 at
+// stride 1 (or 2, on even sides) take the direct path of convolution3x3.c instead.
 #include "CKernelsConvolution.h"
 #include "CKernels.h"
 #include "ck_internal.h"
@@ -70,6 +71,13 @@ static void col2im(const ck_conv_geometry *g, const float *columns, float *image
     }
 }
 
+/// A 1×1 convolution with stride 1 and no padding: im2col of an image is the image itself, so
+/// the GEMMs read and write the images in place.
+static int is_pointwise(const ck_conv_geometry *g) {
+    return g->kh == 1 && g->kw == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_h == 0 && g->pad_w == 0 &&
+           g->ho == g->h && g->wo == g->w;
+}
+
 typedef struct {
     const ck_conv_geometry *g;
     const float *a, *b;
@@ -81,10 +89,12 @@ static void forward_image(void *context, int64_t image) {
     const conv_task *t = context;
     const ck_conv_geometry *g = t->g;
     const int64_t k = patch(g), p = pixels(g), og = g->o / g->groups, cg = g->c / g->groups;
-    float *columns = malloc(sizeof(float) * (k * p > 0 ? k * p : 1));
+    const int pointwise = is_pointwise(g);
+    float *columns = pointwise ? NULL : malloc(sizeof(float) * (k * p > 0 ? k * p : 1));
     for (int64_t group = 0; group < g->groups; group++) {
-        im2col(g, t->a + (image * g->c + group * cg) * g->h * g->w, columns);
-        ck_sgemm(og, p, k, 1.0f, t->b + group * og * k, k, 1, columns, p, 1, 0.0f,
+        const float *source = t->a + (image * g->c + group * cg) * g->h * g->w;
+        if (!pointwise) im2col(g, source, columns);
+        ck_sgemm(og, p, k, 1.0f, t->b + group * og * k, k, 1, pointwise ? source : columns, p, 1, 0.0f,
                  t->out + (image * g->o + group * og) * p, p);
     }
     free(columns);
@@ -100,12 +110,15 @@ static void backward_input_image(void *context, int64_t image) {
     const conv_task *t = context;
     const ck_conv_geometry *g = t->g;
     const int64_t k = patch(g), p = pixels(g), og = g->o / g->groups, cg = g->c / g->groups;
-    float *columns = malloc(sizeof(float) * (k * p > 0 ? k * p : 1));
-    memset(t->out + image * g->c * g->h * g->w, 0, sizeof(float) * g->c * g->h * g->w);
+    const int pointwise = is_pointwise(g);
+    float *columns = pointwise ? NULL : malloc(sizeof(float) * (k * p > 0 ? k * p : 1));
+    if (!pointwise) memset(t->out + image * g->c * g->h * g->w, 0, sizeof(float) * g->c * g->h * g->w);
     for (int64_t group = 0; group < g->groups; group++) {
+        float *target = t->out + (image * g->c + group * cg) * g->h * g->w;
+        // Pointwise, col2im is the identity: the GEMM writes ∂x itself.
         ck_sgemm(k, p, og, 1.0f, t->b + group * og * k, 1, k, t->a + (image * g->o + group * og) * p, p, 1,
-                 0.0f, columns, p);
-        col2im(g, columns, t->out + (image * g->c + group * cg) * g->h * g->w);
+                 0.0f, pointwise ? target : columns, p);
+        if (!pointwise) col2im(g, columns, target);
     }
     free(columns);
 }
@@ -124,11 +137,13 @@ static void backward_filter_chunk(void *context, int64_t chunk) {
     float *partial = t->out + chunk * size;
     memset(partial, 0, sizeof(float) * size);
     const int64_t begin = g->n * chunk / t->chunks, end = g->n * (chunk + 1) / t->chunks;
-    float *columns = malloc(sizeof(float) * (k * p > 0 ? k * p : 1));
+    const int pointwise = is_pointwise(g);
+    float *columns = pointwise ? NULL : malloc(sizeof(float) * (k * p > 0 ? k * p : 1));
     for (int64_t image = begin; image < end; image++)
         for (int64_t group = 0; group < g->groups; group++) {
-            im2col(g, t->a + (image * g->c + group * cg) * g->h * g->w, columns);
-            ck_sgemm(og, k, p, 1.0f, t->b + (image * g->o + group * og) * p, p, 1, columns, 1, p, 1.0f,
+            const float *source = t->a + (image * g->c + group * cg) * g->h * g->w;
+            if (!pointwise) im2col(g, source, columns);
+            ck_sgemm(og, k, p, 1.0f, t->b + (image * g->o + group * og) * p, p, 1, pointwise ? source : columns, 1, p, 1.0f,
                      partial + group * og * k, k);
         }
     free(columns);

@@ -100,6 +100,8 @@ let firstOrderCases: [GradientCase] = [
           function: { conv2d($0[0], filter: $0[1], bias: $0[2], padding: 1) }),
     .init(name: "conv2d stride 2 pad 0", inputs: { [normal([1, 2, 7, 6], &$0), normal([3, 2, 3, 2], &$0)] },
           function: { conv2d($0[0], filter: $0[1], stride: 2) }),
+    .init(name: "conv2d 1×1 groups 2 (no im2col)", inputs: { [normal([2, 4, 3, 5], &$0), normal([6, 2, 1, 1], &$0)] },
+          function: { conv2d($0[0], filter: $0[1], groups: 2) }),
     .init(name: "conv2d dilation 2 groups 2 strided input", inputs: { [normal([2, 7, 8, 4], &$0), normal([4, 2, 2, 2], &$0)] },
           function: { conv2d($0[0].transposed(permutation: [0, 3, 1, 2]), filter: $0[1], padding: [1, 0], dilation: 2, groups: 2) }),
     .init(name: "avgPool2d", inputs: { [normal([2, 2, 5, 6], &$0)] }, function: { avgPool2d($0[0], kernel: 2) }),
@@ -213,6 +215,26 @@ struct ForwardReferenceTests {
         #expect(y.count == expected.count)
         let error = zip(y.scalars, expected).map { Swift.abs(Double($0) - $1) }.max() ?? 0
         #expect(error < 1e-4)
+    }
+
+    /// 1×1 convolutions with stride 1 and no padding (im2col skipped: the GEMMs read and write the
+    /// images in place): values and both adjoints against the Double references, one and two groups.
+    @Test(arguments: [1, 2])
+    func pointwise(groups: Int) {
+        var random = SplitMix64(seed: UInt64(40 + groups))
+        let x = Tensor.randomNormal([3, 6, 5, 7], using: &random)
+        let w = Tensor.randomNormal([4, 6 / groups, 1, 1], using: &random)
+        let dy = Tensor.randomNormal([3, 4, 5, 7], using: &random)
+        let geometry = Convolution2D(stride: (1, 1), padding: (0, 0), dilation: (1, 1), groups: groups)
+        let y = conv2d(x, filter: w, geometry: geometry)
+        let expected = Reference.conv2d(x, w, stride: (1, 1), padding: (0, 0), dilation: (1, 1), groups: groups)
+        #expect(zip(y.scalars, expected).map { Swift.abs(Double($0) - $1) }.max()! < 1e-5)
+        guard groups == 1 else { return }   // the adjoint reference has one group
+        let adjoints = Reference.conv2dAdjoints(x, w, dy, padding: (0, 0))
+        let dx = conv2dBackwardInput(dy, filter: w, inputShape: x.shape, geometry: geometry)
+        let dw = conv2dBackwardFilter(x, outputGradient: dy, filterShape: w.shape, geometry: geometry)
+        #expect(zip(dx.scalars, adjoints.input).map { Swift.abs(Double($0) - $1) }.max()! < 1e-5)
+        #expect(zip(dw.scalars, adjoints.filter).map { Swift.abs(Double($0) - $1) }.max()! < 1e-4)
     }
 
     /// The direct 3×3 path (stride 1, padding 1) on sizes that are not multiples of its 4-channel ×
