@@ -347,12 +347,13 @@ static void write_copy(const shifted_layout *layout, int q, const float *source,
     }
 }
 
-/// Writes every copy of `channels` channels of one image, with their guards.
-static void make_shifted_copies(const shifted_layout *layout, int64_t channels, const float *image, float *copies) {
+/// Writes copies `first` … last of `channels` channels of one image, with their guards, copy q
+/// at position q − first.
+static void make_shifted_copies(const shifted_layout *layout, int first, int64_t channels, const float *image, float *copies) {
     const int64_t trailing = layout->channel_size - layout->lead - layout->pixels;
-    for (int q = 0; q < copy_count(layout); q++)
+    for (int q = first; q < copy_count(layout); q++)
         for (int64_t ch = 0; ch < channels; ch++) {
-            float *row = copies + q * layout->copy_size + ch * layout->channel_size;
+            float *row = copies + (q - first) * layout->copy_size + ch * layout->channel_size;
             memset(row, 0, sizeof(float) * layout->lead);
             write_copy(layout, q, image + ch * source_pixels(layout), row + layout->lead);
             memset(row + layout->lead + layout->pixels, 0, sizeof(float) * trailing);
@@ -438,7 +439,7 @@ static void gather_image(void *context, int64_t image) {
     const gather_task *t = context;
     const shifted_layout *layout = &t->layout;
     float *copies = ck_thread_buffer(CK_BUFFER_CONVOLUTION, copy_count(layout) * layout->copy_size);
-    make_shifted_copies(layout, t->in_channels, t->input + image * t->in_channels * source_pixels(layout), copies);
+    make_shifted_copies(layout, 0, t->in_channels, t->input + image * t->in_channels * source_pixels(layout), copies);
     gather_tiles(t->kernel, t->in_channels * 9, copies, t->offsets, t->packed, t->out_channels, layout->pixels,
                  t->output + image * t->out_channels * layout->pixels);
 }
@@ -491,7 +492,7 @@ void ck_conv2d_direct_3x3_forward(const ck_conv_geometry *g, const float *x, con
 
 typedef struct {
     gather_kernel kernel;
-    shifted_layout layout;   // ∂y's grid, stride 1 (copies 1: as is, 2: first column zeroed)
+    shifted_layout layout;   // ∂y's grid, stride 1; only copies 1 (as is) and 2 (first column zeroed) are made
     int64_t in_channels, out_channels;   // of the convolution: ∂x has in_channels, ∂y out_channels
     const float *dy;
     float *dx;
@@ -524,10 +525,10 @@ static float phase_weight(const void *context, int64_t c, int64_t s) {
 static void gather_phases_image(void *context, int64_t image) {
     const phase_task *t = context;
     const shifted_layout *layout = &t->layout;
-    const int64_t copies_size = 3 * layout->copy_size, pixels = layout->pixels, width = layout->width;
+    const int64_t copies_size = 2 * layout->copy_size, pixels = layout->pixels, width = layout->width;
     float *copies = ck_thread_buffer(CK_BUFFER_CONVOLUTION, copies_size + t->in_channels * pixels);
     float *phase = copies + copies_size;
-    make_shifted_copies(layout, t->out_channels, t->dy + image * t->out_channels * pixels, copies);
+    make_shifted_copies(layout, 1, t->out_channels, t->dy + image * t->out_channels * pixels, copies);
     float *dx = t->dx + image * t->in_channels * 4 * pixels;
     for (int a = 0; a < 2; a++)
         for (int b = 0; b < 2; b++) {
@@ -561,7 +562,7 @@ static void backward_input_stride2(const ck_conv_geometry *g, const float *dy, c
                 for (int64_t t = 0; t < view.tap_count; t++) {
                     const int kh = view.taps[t] / 3, kw = view.taps[t] % 3;
                     // Read ∂y at (i + [kh = 0], j + [kw = 0]): one column right from the first-column-zeroed copy.
-                    offsets[p][o * view.tap_count + t] = (kw == 0 ? 2 : 1) * task.layout.copy_size + o * task.layout.channel_size +
+                    offsets[p][o * view.tap_count + t] = (kw == 0 ? 1 : 0) * task.layout.copy_size + o * task.layout.channel_size +
                                                          task.layout.lead + (kh == 0 ? task.layout.width : 0) + (kw == 0 ? 1 : 0);
                 }
             packed[p] = pack_weights(g->c, task.steps[p], phase_weight, &view);

@@ -82,22 +82,21 @@ extension StochasticDepth {
 
         let saving = timeSaving(results)
         let predicted = 1 - results.expectedDepth / Double(results.blocks)
-        let difference = meanAndSpread(results.pairs.map { 100 * ($0.stochastic.finalTestError - $0.constant.finalTestError) })
+        let difference = errorDifference(results)
         report.text("**Against the paper.** Time per epoch \(formatted(100 * saving, 1))% lower with stochastic depth (paper, Table 2: "
                     + "27% on CIFAR-10, 20h42m → 15h7m; the expected depth Σp_l = \(formatted(results.expectedDepth, 2)) of \(results.blocks) "
                     + "blocks predicts \(formatted(100 * predicted, 1))% for the blocks alone, (L + 1)/(4L) → 25% for large L). Final test "
-                    + "error, stochastic minus constant, paired per seed: \(formatted(difference.mean, 2)) ± \(formatted(difference.spread, 2)) "
+                    + "error, stochastic minus constant, paired per seed: \(formatted(100 * difference.mean, 2)) ± \(formatted(100 * difference.spread, 2)) "
                     + "points (paper, Table 1: 5.25% vs 6.41% on CIFAR-10+, −1.16 points; 24.98% vs 27.22% on CIFAR-100+).")
         report.text()
-        let standardError = results.pairs.count > 1 ? difference.spread / Double(results.pairs.count).squareRoot() : 0
-        if difference.mean + standardError >= 0 {
+        if !lowersError(results) {
             // Why the error claim is not decided: how much error the constant-depth net's overfitting costs, and the loss.
             let constantError = results.pairs.map { 100 * $0.constant.finalTestError }
             let constantLowest = results.pairs.map { 100 * ($0.constant.epochTestError.min() ?? .nan) }
             let lowerLoss = results.pairs.filter { ($0.stochastic.epochTestLoss.last ?? .nan) < ($0.constant.epochTestLoss.last ?? .nan) }.count
             let finalLoss = { (run: (Pair) -> Run) in meanAndSpread(results.pairs.map { run($0).epochTestLoss.last ?? .nan }).mean }
             report.text("**Why the error comparison is undecided.** The paired difference is inside the seed noise (standard error "
-                        + "\(formatted(standardError, 2)) points). The constant-depth net's test error ends only "
+                        + "\(formatted(100 * difference.standardError, 2)) points). The constant-depth net's test error ends only "
                         + "\(formatted(meanAndSpread(zip(constantError, constantLowest).map { $0 - $1 }).mean, 2)) points above its "
                         + "lowest (mean over seeds), so its overfitting leaves little error for stochastic depth to win back; where the "
                         + "overfitting shows, in the test loss, stochastic depth ends lower in \(lowerLoss) of \(results.pairs.count) seeds "

@@ -37,6 +37,21 @@ extension StochasticDepth {
         return (last / test[lowest], lowest + 1, train.last! < train[lowest])
     }
 
+    /// Final test error, stochastic minus constant depth, paired per seed: mean, sample spread and
+    /// standard error (spread / √seeds; 0 for one seed), as fractions.
+    public static func errorDifference(_ results: Results) -> (mean: Double, spread: Double, standardError: Double) {
+        let differences = results.pairs.map { $0.stochastic.finalTestError - $0.constant.finalTestError }
+        let (mean, spread) = meanAndSpread(differences)
+        return (mean, spread, differences.count > 1 ? spread / Double(differences.count).squareRoot() : 0)
+    }
+
+    /// Whether stochastic depth lowers the test error beyond the seed noise: the mean paired
+    /// difference is below `Thresholds.maximumErrorDifference` by at least its standard error.
+    public static func lowersError(_ results: Results) -> Bool {
+        let difference = errorDifference(results)
+        return difference.mean + difference.standardError < Thresholds.maximumErrorDifference
+    }
+
     /// 1 − stochastic / constant seconds per epoch, mean over seeds.
     public static func timeSaving(_ results: Results) -> Double {
         meanAndSpread(results.pairs.map { 1 - $0.stochastic.secondsPerEpoch / $0.constant.secondsPerEpoch }).mean
@@ -46,18 +61,16 @@ extension StochasticDepth {
         guard !results.pairs.isEmpty else {
             return Judgement([Finding("stochastic depth lowers the test error", holds: false, evidence: "no runs")])
         }
-        let differences = results.pairs.map { $0.stochastic.finalTestError - $0.constant.finalTestError }
-        let difference = meanAndSpread(differences)
+        let difference = errorDifference(results)
         let constantError = meanAndSpread(results.pairs.map(\.constant.finalTestError)).mean
         let stochasticError = meanAndSpread(results.pairs.map(\.stochastic.finalTestError)).mean
-        let standardError = differences.count > 1 ? difference.spread / Double(differences.count).squareRoot() : 0
-        let lowerInSeeds = differences.filter { $0 < 0 }.count
+        let lowerInSeeds = results.pairs.filter { $0.stochastic.finalTestError < $0.constant.finalTestError }.count
         var findings = [Finding(
             "stochastic depth lowers the test error against constant depth (Table 1)",
-            holds: difference.mean + standardError < Thresholds.maximumErrorDifference,
+            holds: lowersError(results),
             evidence: "final test error \(formatted(100 * stochasticError, 2))% with stochastic depth, \(formatted(100 * constantError, 2))% "
                 + "with constant depth; paired difference \(formatted(100 * difference.mean, 2)) ± \(formatted(100 * difference.spread, 2)) "
-                + "points (standard error \(formatted(100 * standardError, 2))), lower in \(lowerInSeeds) of \(differences.count) seeds; "
+                + "points (standard error \(formatted(100 * difference.standardError, 2))), lower in \(lowerInSeeds) of \(results.pairs.count) seeds; "
                 + "must be below 0 by at least one standard error (paper: −1.16 on CIFAR-10+)")]
         let saving = timeSaving(results)
         findings.append(Finding(

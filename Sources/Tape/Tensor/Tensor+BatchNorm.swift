@@ -139,16 +139,18 @@ struct ChannelLayout {
                 let k = gamma[c] * Float(invStd[c]), count = Double(count)
                 let meanDy = Float(sumDy[c] / count), meanDyNormalized = Float(sumDyNormalized[c] / count)
                 let m = Float(mean[c]), s = Float(invStd[c])
+                /// ∂xᵢ from gᵢ and xᵢ.
+                @inline(__always) func inputGradient(_ gi: Float, _ xi: Float) -> Float { k * (gi - meanDy - (xi - m) * s * meanDyNormalized) }
                 // One loop per case, each without a branch inside, so that each vectorises.
                 switch (dxOut, dgOut) {
                 case let (dxOut?, dgOut?):
                     for i in 0..<row.count {
                         let gi = g(start + i)
                         dgOut[start + i] = gi
-                        dxOut[start + i] = k * (gi - meanDy - (row[i] - m) * s * meanDyNormalized)
+                        dxOut[start + i] = inputGradient(gi, row[i])
                     }
                 case let (dxOut?, nil):
-                    for i in 0..<row.count { dxOut[start + i] = k * (g(start + i) - meanDy - (row[i] - m) * s * meanDyNormalized) }
+                    for i in 0..<row.count { dxOut[start + i] = inputGradient(g(start + i), row[i]) }
                 case let (nil, dgOut?):
                     for i in 0..<row.count { dgOut[start + i] = g(start + i) }
                 case (nil, nil): break
