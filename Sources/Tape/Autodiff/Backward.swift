@@ -8,61 +8,33 @@ extension Tape {
     /// `retainGraph`, each entry's saved tensors are released as soon as its pullback ran.
     func reverse(from slot: Int, seed: Variable, wanted: Set<Int>, createGraph: Bool, retainGraph: Bool)
         -> (wanted: [Int: Variable], leaves: [(Parameter, Variable)]) {
-        let anomalies = RecordingContext.current.anomalies
+        let outer = RecordingContext.current
+        let anomalies = outer.anomalies
+        // Under `withProfiling` each pullback runs in its own context, which counts its FLOPs;
+        // otherwise the whole walk runs in one pullback context (a task-local push per entry
+        // cost as much as a small op).
+        let profiler = outer.profiler.flatMap { $0.recordsTimes ? $0 : nil }
         var cotangents = [Variable?](repeating: nil, count: slotShapes.count)
         cotangents[slot] = seed
         var found: [Int: Variable] = [:]
-        for index in stride(from: producer[slot], through: 0, by: -1) {
-            let entry = entries[index]
-            guard var dy = cotangents[entry.output] else { continue }
-            cotangents[entry.output] = nil
-            dy = applyHooks(hooks[entry.output], to: dy)
-            if wanted.contains(entry.output) { found[entry.output] = dy }
-            guard let pullback = entry.pullback else {
-                preconditionFailure("backward: the saved tensors of '\(entry.name)' were freed by an earlier backward pass; "
-                                    + "pass retainGraph: true to the first one to differentiate twice")
-            }
-            let inputs = entry.inputs.indices.map { k in
-                let value = revivedInputValue(entry, k)
-                return entry.inputs[k] >= 0 ? Variable(value, origin: .recorded(self, entry.inputs[k])) : Variable(value)
-            }
-            let output = Variable(entry.revivedOutputValue(), origin: .recorded(self, entry.output))
-            let profiler = RecordingContext.current.profiler
-            let inputCotangents: [Variable?]
-            if let profiler, profiler.recordsTimes {
-                let counter = FlopCounter(), start = monotonicSeconds()
-                inputCotangents = withPullbackContext(recording: createGraph, flops: counter) { pullback(dy, inputs, output) }
-                let shapes = [dy.shape, output.shape] + inputs.map(\.shape) + inputCotangents.compactMap { $0?.shape }
-                profiler.addBackward(entry.name, seconds: monotonicSeconds() - start, bytes: floatBytes(shapes),
-                                     flops: counter.flops > 0 ? counter.flops : nil)
-            } else {
-                inputCotangents = withPullbackContext(recording: createGraph) { pullback(dy, inputs, output) }
-            }
-            precondition(inputCotangents.count == entry.inputs.count, "backward: '\(entry.name)' returned \(inputCotangents.count) cotangents for \(entry.inputs.count) inputs")
-            if let anomalies {
-                anomalies.check(inputCotangents.compactMap { $0?.value }, op: entry.name, phase: .backward,
-                                inputShapes: entry.inputs.indices.map { inputShape(entry, $0) }, outputShape: entry.outputShape,
-                                file: entry.file, line: entry.line)
-            }
-            for (inputSlot, dx) in zip(entry.inputs, inputCotangents) {
-                guard inputSlot >= 0, let dx else { continue }
-                precondition(dx.shape == slotShapes[inputSlot],
-                             "backward: '\(entry.name)' produced a cotangent of shape \(dx.shape) for an input of shape \(slotShapes[inputSlot])")
-                if let profiler, profiler.recordsTimes, let existing = cotangents[inputSlot] {
-                    let start = monotonicSeconds()
-                    cotangents[inputSlot] = withPullbackContext(recording: createGraph, flops: FlopCounter()) { existing + dx }
-                    profiler.addBackward("accumulate cotangents", seconds: monotonicSeconds() - start,
-                                         bytes: floatBytes([dx.shape, dx.shape, dx.shape]), flops: nil)
-                } else {
-                    cotangents[inputSlot] = withPullbackContext(recording: createGraph) { cotangents[inputSlot].map { $0 + dx } ?? dx }
+        func walk() {
+            for index in stride(from: producer[slot], through: 0, by: -1) {
+                let output = entries[index].output
+                guard var dy = cotangents[output] else { continue }
+                cotangents[output] = nil
+                if let list = hooks[output] {
+                    dy = RecordingContext.$current.withValue(outer) { applyHooks(list, to: dy) }
+                }
+                if wanted.contains(output) { found[output] = dy }
+                propagate(index, dy, &cotangents, profiler: profiler, anomalies: anomalies, createGraph: createGraph)
+                if !retainGraph {
+                    entries[index].pullback = nil
+                    entries[index].inputValues = nil
+                    entries[index].outputValue = nil
                 }
             }
-            if !retainGraph {
-                entries[index].pullback = nil
-                entries[index].inputValues = nil
-                entries[index].outputValue = nil
-            }
         }
+        if profiler == nil { withPullbackContext(recording: createGraph, walk) } else { walk() }
         var leaves: [(Parameter, Variable)] = []
         for (leafSlot, parameter) in leafOfSlot.sorted(by: { $0.key < $1.key }) {
             guard var dx = cotangents[leafSlot] else { continue }
@@ -71,6 +43,52 @@ extension Tape {
             leaves.append((parameter, dx))
         }
         return (found, leaves)
+    }
+
+    /// Runs entry `index`'s pullback on its output's cotangent `dy` and adds the results into
+    /// its inputs' cotangents. Without a profiler the caller has set the pullback context.
+    private func propagate(_ index: Int, _ dy: Variable, _ cotangents: inout [Variable?], profiler: ProfileSink?,
+                           anomalies: AnomalyRecorder?, createGraph: Bool) {
+        let entry = entries[index]
+        guard let pullback = entry.pullback else {
+            preconditionFailure("backward: the saved tensors of '\(entry.name)' were freed by an earlier backward pass; "
+                                + "pass retainGraph: true to the first one to differentiate twice")
+        }
+        let inputs = entry.inputs.indices.map { k in
+            let value = revivedInputValue(entry, k)
+            return entry.inputs[k] >= 0 ? Variable(value, origin: .recorded(self, entry.inputs[k])) : Variable(value)
+        }
+        let output = Variable(entry.revivedOutputValue(), origin: .recorded(self, entry.output))
+        let inputCotangents: [Variable?]
+        if let profiler {
+            let counter = FlopCounter(), start = monotonicSeconds()
+            inputCotangents = withPullbackContext(recording: createGraph, flops: counter) { pullback(dy, inputs, output) }
+            let shapes = [dy.shape, output.shape] + inputs.map(\.shape) + inputCotangents.compactMap { $0?.shape }
+            profiler.addBackward(entry.name, seconds: monotonicSeconds() - start, bytes: floatBytes(shapes),
+                                 flops: counter.flops > 0 ? counter.flops : nil)
+        } else {
+            inputCotangents = pullback(dy, inputs, output)
+        }
+        precondition(inputCotangents.count == entry.inputs.count, "backward: '\(entry.name)' returned \(inputCotangents.count) cotangents for \(entry.inputs.count) inputs")
+        if let anomalies {
+            anomalies.check(inputCotangents.compactMap { $0?.value }, op: entry.name, phase: .backward,
+                            inputShapes: entry.inputs.indices.map { inputShape(entry, $0) }, outputShape: entry.outputShape,
+                            file: entry.file, line: entry.line)
+        }
+        for (inputSlot, dx) in zip(entry.inputs, inputCotangents) {
+            guard inputSlot >= 0, let dx else { continue }
+            precondition(dx.shape == slotShapes[inputSlot],
+                         "backward: '\(entry.name)' produced a cotangent of shape \(dx.shape) for an input of shape \(slotShapes[inputSlot])")
+            guard let existing = cotangents[inputSlot] else { cotangents[inputSlot] = dx; continue }
+            if let profiler {
+                let start = monotonicSeconds()
+                cotangents[inputSlot] = withPullbackContext(recording: createGraph, flops: FlopCounter()) { existing + dx }
+                profiler.addBackward("accumulate cotangents", seconds: monotonicSeconds() - start,
+                                     bytes: floatBytes([dx.shape, dx.shape, dx.shape]), flops: nil)
+            } else {
+                cotangents[inputSlot] = existing + dx
+            }
+        }
     }
 
     private func applyHooks(_ hooks: [(Variable) -> Variable?]?, to cotangent: Variable) -> Variable {

@@ -204,7 +204,7 @@ extension Tape {
         var total = 0
         for entry in tape.entries {
             for tensor in (entry.inputValues ?? []) + (entry.outputValue.map { [$0] } ?? [])
-            where seen.insert(ObjectIdentifier(tensor.storage)).inserted {
+            where seen.insert(ObjectIdentifier(tensor.storage.block)).inserted {
                 total += tensor.storage.count
             }
         }

@@ -28,7 +28,7 @@ public struct Tensor: Sendable {
     /// A contiguous tensor whose elements are not initialised: every kernel writes all of them.
     init(uninitializedShape shape: [Int]) {
         let count = Tensor.elementCount(shape)
-        self.init(storage: TensorStorage(uninitializedCount: count), shape: shape,
+        self.init(storage: TensorStorage.uninitialized(count: count), shape: shape,
                   strides: Tensor.contiguousStrides(for: shape), offset: 0)
     }
 
@@ -36,7 +36,7 @@ public struct Tensor: Sendable {
     /// `model`'s shape and, when they are the row-major ones, strides arrays (no allocation).
     init(uninitializedLike model: Tensor) {
         let rowMajor = Tensor.areRowMajorStrides(model.strides, for: model.shape)
-        self.init(storage: TensorStorage(uninitializedCount: model.count), shape: model.shape,
+        self.init(storage: TensorStorage.uninitialized(count: model.count), shape: model.shape,
                   strides: rowMajor ? model.strides : Tensor.contiguousStrides(for: model.shape), offset: 0)
     }
 
@@ -55,7 +55,7 @@ public struct Tensor: Sendable {
     public init(shape: [Int], repeating value: Float) {
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor(shape:repeating:): negative dimension in \(shape)")
         let count = Tensor.elementCount(shape)
-        self.init(storage: TensorStorage(repeating: value, count: count), shape: shape,
+        self.init(storage: TensorStorage.repeating(value, count: count), shape: shape,
                   strides: Tensor.contiguousStrides(for: shape), offset: 0)
     }
 
@@ -131,7 +131,7 @@ public struct Tensor: Sendable {
     /// Makes the storage unique (copying if shared), so writes cannot be seen by other values.
     /// Broadcast (stride-0) layouts are materialised, since their elements alias.
     mutating func makeUniquelyReferenced() {
-        if isKnownUniquelyReferenced(&storage) && !strides.contains(0) { return }
+        if storage.isUniquelyReferenced() && !strides.contains(0) { return }
         let copy = Tensor(uninitializedShape: shape)
         let to = copy.storage.base, from = storage.base
         forEachOffset(shape, copy.strides, 0, strides, offset) { o, i in to[o] = from[i] }
@@ -213,7 +213,7 @@ public struct Tensor: Sendable {
                strides: shape.count < zeroStrides.count ? zeroStrides[shape.count] : [Int](repeating: 0, count: shape.count), offset: 0)
     }
 
-    private static let sharedZero = TensorStorage(repeating: 0, count: 1)
+    private static let sharedZero = TensorStorage.repeating(0, count: 1)
     private static let zeroStrides = (0...8).map { [Int](repeating: 0, count: $0) }
 
     /// True when the two tensors view the same storage block.

@@ -13,22 +13,59 @@ import Synchronization
 /// `Tensor.makeUniquelyReferenced` and `withUnsafeMutableBufferPointer`): then no other value,
 /// and so no other thread, holds the block. Shared blocks are only read, from any thread. The
 /// block's release in `deinit` goes through `BufferPool`, which takes a `Mutex`.
-final class TensorStorage: @unchecked Sendable {
-    let count: Int
-    let base: UnsafeMutablePointer<Float>
+///
+/// Blocks smaller than `BufferPool.minimumCount` live in the object itself (one allocation for
+/// object and floats, which matters for the tape's many small tensors); larger ones point into
+/// the pool.
+///
+/// A struct around the class `Block` because `ManagedBuffer`, whose tail allocation lets blocks
+/// smaller than `BufferPool.minimumCount` live in the object itself (one allocation for object
+/// and floats, which matters for the tape's many small tensors), cannot be `Sendable` itself.
+/// Larger blocks point into the pool.
+struct TensorStorage: @unchecked Sendable {
+    /// The block's size and where its floats are: the object's own tail, or a pool block.
+    struct Header {
+        let count: Int
+        let base: UnsafeMutablePointer<Float>
+    }
+
+    /// The reference that views share.
+    final class Block: ManagedBuffer<Header, Float> {
+        deinit {
+            let base = header.base
+            if base != withUnsafeMutablePointerToElements({ $0 }) { BufferPool.release(base, count: header.count) }
+        }
+    }
+
+    var block: Block
+
+    /// The number of floats.
+    var count: Int { block.header.count }
+    /// The first float.
+    var base: UnsafeMutablePointer<Float> { block.header.base }
 
     /// A block of `count` floats whose contents are not initialised.
-    init(uninitializedCount count: Int) {
-        self.count = count
-        base = BufferPool.allocate(count: Swift.max(count, 1))
+    static func uninitialized(count: Int) -> TensorStorage {
+        let inline = count < BufferPool.minimumCount
+        let object = Block.create(minimumCapacity: inline ? Swift.max(count, 1) : 0) { object in
+            Header(count: count, base: inline ? object.withUnsafeMutablePointerToElements { $0 }
+                                              : BufferPool.allocate(count: count))
+        }
+        return TensorStorage(block: unsafeDowncast(object, to: Block.self))
     }
 
-    convenience init(repeating value: Float, count: Int) {
-        self.init(uninitializedCount: count)
-        base.initialize(repeating: value, count: count)
+    /// A block of `count` floats equal to `value`.
+    static func repeating(_ value: Float, count: Int) -> TensorStorage {
+        let storage = uninitialized(count: count)
+        storage.base.initialize(repeating: value, count: count)
+        return storage
     }
 
-    deinit { BufferPool.release(base, count: Swift.max(count, 1)) }
+    /// True when no other tensor holds this block.
+    mutating func isUniquelyReferenced() -> Bool { isKnownUniquelyReferenced(&block) }
+
+    /// True when the two are the same block.
+    static func === (a: TensorStorage, b: TensorStorage) -> Bool { a.block === b.block }
 }
 
 /// Recycles blocks of at least `minimumCount` floats by exact size, most recently freed first
