@@ -321,12 +321,12 @@ typedef enum { FORWARD, BACKWARD_INPUT, BACKWARD_FILTER } pass;
 static const char *pass_names[] = {"forward", "backward-input", "backward-filter"};
 
 /// Runs one pass with the fast kernels or the portable ones into out (filled with NaN first).
-static void run_pass(pass which, const ck_conv_geometry *g, const float *x, const float *filter, const float *dy,
-                     float *out, int64_t count, int portable) {
+static void run_pass(pass which, const ck_conv_geometry *g, const float *x, const float *filter, const float *bias,
+                     const float *dy, float *out, int64_t count, int portable) {
     for (int64_t i = 0; i < count; i++) out[i] = NAN;
     ck_conv2d_use_portable_kernels_on_this_thread(portable);
     switch (which) {
-    case FORWARD: ck_conv2d_forward(g, x, filter, out); break;
+    case FORWARD: ck_conv2d_forward(g, x, filter, bias, out); break;
     case BACKWARD_INPUT: ck_conv2d_backward_input(g, dy, filter, out); break;
     case BACKWARD_FILTER: ck_conv2d_backward_filter(g, x, dy, out); break;
     }
@@ -344,19 +344,21 @@ static void check_convolution(int64_t n, int64_t c, int64_t o, int64_t h, int64_
     }
     const int64_t pixels = h * w, outputs = ho * wo;
     float *x = random_floats(n * c * pixels), *filter = random_floats(o * c * 9), *dy = random_floats(n * o * outputs);
+    float *bias = random_floats(o);   // forward: added to every tile
     for (int which = FORWARD; which <= BACKWARD_FILTER; which++) {
         // The result as rows × columns: [n·o][pixels], [n·c][pixels] or [o][c·9].
         int64_t rows = which == FORWARD ? n * o : which == BACKWARD_INPUT ? n * c : o;
         int64_t columns = which == BACKWARD_FILTER ? c * 9 : which == FORWARD ? outputs : pixels;
         double *expected = allocate(rows * columns, sizeof(double));
         double *tolerance = allocate(rows * columns, sizeof(double));
-        int64_t terms = which == FORWARD ? c * 9 : which == BACKWARD_INPUT ? o * 9 : n * outputs + 32;
+        int64_t terms = which == FORWARD ? c * 9 + 1 : which == BACKWARD_INPUT ? o * 9 : n * outputs + 32;
         for (int64_t row = 0; row < rows; row++)
             for (int64_t col = 0; col < columns; col++) {
                 double sum = 0, magnitude = 0;
                 if (which == FORWARD) {
-                    // y[i][m][py][px] = Σ_{ch, kh, kw} filter[m][ch][kh][kw] · x[i][ch][s·py + kh − 1][s·px + kw − 1]
+                    // y[i][m][py][px] = Σ_{ch, kh, kw} filter[m][ch][kh][kw] · x[i][ch][s·py + kh − 1][s·px + kw − 1] + bias[m]
                     const int64_t i = row / o, m = row % o, py = col / wo, px = col % wo;
+                    sum = bias[m], magnitude = fabs(bias[m]);
                     for (int64_t ch = 0; ch < c; ch++)
                         for (int t = 0; t < 9; t++) {
                             double term = filter[(m * c + ch) * 9 + t] *
@@ -389,8 +391,8 @@ static void check_convolution(int64_t n, int64_t c, int64_t o, int64_t h, int64_
             }
         float *fast = allocate(rows * columns, sizeof(float));
         float *portable = allocate(rows * columns, sizeof(float));
-        run_pass((pass)which, &g, x, filter, dy, fast, rows * columns, 0);
-        run_pass((pass)which, &g, x, filter, dy, portable, rows * columns, 1);
+        run_pass((pass)which, &g, x, filter, bias, dy, fast, rows * columns, 0);
+        run_pass((pass)which, &g, x, filter, bias, dy, portable, rows * columns, 1);
         char label[160];
         snprintf(label, sizeof label, "conv3x3 %s n=%lld c=%lld o=%lld %lldx%lld stride %lld", pass_names[which], (long long)n,
                  (long long)c, (long long)o, (long long)h, (long long)w, (long long)s);
@@ -399,7 +401,7 @@ static void check_convolution(int64_t n, int64_t c, int64_t o, int64_t h, int64_
         check_agree(label, fast, portable, columns, tolerance, rows, columns);
         free(expected), free(tolerance), free(fast), free(portable);
     }
-    free(x), free(filter), free(dy);
+    free(x), free(filter), free(dy), free(bias);
 }
 
 static void check_convolutions(void) {

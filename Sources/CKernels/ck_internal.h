@@ -89,7 +89,7 @@ static inline int64_t ck_filter_gradient_chunks(int64_t images) {
 // padding 1, no dilation and one group (output size = input size), which these handle.
 #include "CKernelsConvolution.h"
 int ck_conv2d_is_direct_3x3(const ck_conv_geometry *g);
-void ck_conv2d_direct_3x3_forward(const ck_conv_geometry *g, const float *x, const float *filter, float *y);
+void ck_conv2d_direct_3x3_forward(const ck_conv_geometry *g, const float *x, const float *filter, const float *bias, float *y);
 void ck_conv2d_direct_3x3_backward_input(const ck_conv_geometry *g, const float *dy, const float *filter, float *dx);
 void ck_conv2d_direct_3x3_backward_filter(const ck_conv_geometry *g, const float *x, const float *dy, float *dfilter);
 

@@ -83,6 +83,7 @@ typedef struct {
     const float *a, *b;
     float *out;
     int64_t chunks;
+    const float *bias;   // forward: [o] or NULL
 } conv_task;
 
 static void forward_image(void *context, int64_t image) {
@@ -98,11 +99,16 @@ static void forward_image(void *context, int64_t image) {
                  t->out + (image * g->o + group * og) * p, p);
     }
     free(columns);
+    if (!t->bias) return;
+    // While the image's output is still in cache.
+    float *out = t->out + image * g->o * p;
+    for (int64_t m = 0; m < g->o; m++)
+        for (int64_t q = 0; q < p; q++) out[m * p + q] += t->bias[m];
 }
 
-void ck_conv2d_forward(const ck_conv_geometry *g, const float *x, const float *filter, float *y) {
-    if (ck_conv2d_is_direct_3x3(g)) { ck_conv2d_direct_3x3_forward(g, x, filter, y); return; }
-    conv_task task = {g, x, filter, y, 0};
+void ck_conv2d_forward(const ck_conv_geometry *g, const float *x, const float *filter, const float *bias, float *y) {
+    if (ck_conv2d_is_direct_3x3(g)) { ck_conv2d_direct_3x3_forward(g, x, filter, bias, y); return; }
+    conv_task task = {g, x, filter, y, 0, bias};
     ck_parallel_for(g->n, forward_image, &task);
 }
 
@@ -125,7 +131,7 @@ static void backward_input_image(void *context, int64_t image) {
 
 void ck_conv2d_backward_input(const ck_conv_geometry *g, const float *dy, const float *filter, float *dx) {
     if (ck_conv2d_is_direct_3x3(g)) { ck_conv2d_direct_3x3_backward_input(g, dy, filter, dx); return; }
-    conv_task task = {g, dy, filter, dx, 0};
+    conv_task task = {g, dy, filter, dx, 0, NULL};
     ck_parallel_for(g->n, backward_input_image, &task);
 }
 
@@ -154,7 +160,7 @@ void ck_conv2d_backward_filter(const ck_conv_geometry *g, const float *x, const 
     const int64_t chunks = ck_filter_gradient_chunks(g->n);
     const int64_t size = g->o * patch(g);
     float *partials = malloc(sizeof(float) * size * chunks);
-    conv_task task = {g, x, dy, partials, chunks};
+    conv_task task = {g, x, dy, partials, chunks, NULL};
     ck_parallel_for(chunks, backward_filter_chunk, &task);
     memcpy(dfilter, partials, sizeof(float) * size);
     for (int64_t chunk = 1; chunk < chunks; chunk++)

@@ -389,10 +389,16 @@ int ck_conv2d_is_direct_3x3(const ck_conv_geometry *g) {
 
 // MARK: - Forward and backward-input: out[n][m] = Σ_{c, tap} packed weight · shifted in[n][c]
 
-/// output[m][p] = Σ_s packed[m/4][s][m%4] · copies[offsets[s] + p] for m < outputs, p < pixels,
-/// in 4-channel × 24-pixel tiles.
+/// Adds bias[r] to `rows` rows of `width` floats, `stride` apart (a tile, still in L1).
+static void add_bias_rows(const float *bias, int64_t rows, int64_t width, float *target, int64_t stride) {
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t q = 0; q < width; q++) target[r * stride + q] += bias[r];
+}
+
+/// output[m][p] = Σ_s packed[m/4][s][m%4] · copies[offsets[s] + p] (+ bias[m] unless bias is NULL)
+/// for m < outputs, p < pixels, in 4-channel × 24-pixel tiles.
 static void gather_tiles(gather_kernel kernel, int64_t steps, const float *copies, const int64_t *offsets,
-                         const float *packed, int64_t outputs, int64_t pixels, float *output) {
+                         const float *packed, const float *bias, int64_t outputs, int64_t pixels, float *output) {
     const int64_t blocks = (outputs + TILE_ROWS - 1) / TILE_ROWS;
     float tile[TILE_ROWS * TILE_PIXELS];
     for (int64_t p = 0; p < pixels; p += TILE_PIXELS) {
@@ -402,11 +408,14 @@ static void gather_tiles(gather_kernel kernel, int64_t steps, const float *copie
             float *target = output + block * TILE_ROWS * pixels + p;
             if (width == TILE_PIXELS && (block + 1) * TILE_ROWS <= outputs) {
                 kernel(steps, copies + p, offsets, weights, target, pixels);
+                if (bias) add_bias_rows(bias + block * TILE_ROWS, TILE_ROWS, TILE_PIXELS, target, pixels);
                 continue;
             }
             // A partial tile: sum into `tile`, keep the rows and pixels that exist.
             kernel(steps, copies + p, offsets, weights, tile, TILE_PIXELS);
-            for (int64_t r = 0; r < TILE_ROWS && block * TILE_ROWS + r < outputs; r++)
+            const int64_t rows = outputs - block * TILE_ROWS < TILE_ROWS ? outputs - block * TILE_ROWS : TILE_ROWS;
+            if (bias) add_bias_rows(bias + block * TILE_ROWS, rows, width, tile, TILE_PIXELS);
+            for (int64_t r = 0; r < rows; r++)
                 memcpy(target + r * pixels, tile + r * TILE_PIXELS, sizeof(float) * width);
         }
     }
@@ -432,6 +441,7 @@ typedef struct {
     const float *input;    // [n][in_channels][source pixels]
     float *output;         // [n][out_channels][pixels]
     const float *packed;   // [ceil(out/4)][in_channels·9][4]
+    const float *bias;     // [out_channels] or NULL
     const int64_t *offsets;
 } gather_task;
 
@@ -440,7 +450,7 @@ static void gather_image(void *context, int64_t image) {
     const shifted_layout *layout = &t->layout;
     float *copies = ck_thread_buffer(CK_BUFFER_CONVOLUTION, copy_count(layout) * layout->copy_size);
     make_shifted_copies(layout, 0, t->in_channels, t->input + image * t->in_channels * source_pixels(layout), copies);
-    gather_tiles(t->kernel, t->in_channels * 9, copies, t->offsets, t->packed, t->out_channels, layout->pixels,
+    gather_tiles(t->kernel, t->in_channels * 9, copies, t->offsets, t->packed, t->bias, t->out_channels, layout->pixels,
                  t->output + image * t->out_channels * layout->pixels);
 }
 
@@ -462,9 +472,11 @@ static float flipped_weight(const void *context, int64_t m, int64_t s) {
     return f->filter[((s / 9) * f->out_channels + m) * 9 + 8 - s % 9];
 }
 
-/// Runs the gather pass over `images` with the given weights, reading inputs laid out by `layout`.
+/// Runs the gather pass over `images` with the given weights (and bias, or NULL), reading inputs
+/// laid out by `layout`.
 static void run_gather(int64_t images, shifted_layout layout, int64_t in_channels, int64_t out_channels,
-                       const float *input, float *output, float (*weight)(const void *, int64_t, int64_t), const filter_view *filter) {
+                       const float *input, float *output, float (*weight)(const void *, int64_t, int64_t), const filter_view *filter,
+                       const float *bias) {
     const int64_t steps = in_channels * 9;
     float *packed = pack_weights(out_channels, steps, weight, filter);
     int64_t *offsets = malloc(sizeof(int64_t) * (size_t)steps);
@@ -473,15 +485,15 @@ static void run_gather(int64_t images, shifted_layout layout, int64_t in_channel
         abort();
     }
     make_offsets(&layout, in_channels, offsets);
-    gather_task task = {native_gather(), layout, in_channels, out_channels, input, output, packed, offsets};
+    gather_task task = {native_gather(), layout, in_channels, out_channels, input, output, packed, bias, offsets};
     ck_parallel_for(images, gather_image, &task);
     free(packed);
     free(offsets);
 }
 
-void ck_conv2d_direct_3x3_forward(const ck_conv_geometry *g, const float *x, const float *filter, float *y) {
+void ck_conv2d_direct_3x3_forward(const ck_conv_geometry *g, const float *x, const float *filter, const float *bias, float *y) {
     const filter_view view = {filter, g->c, g->o};
-    run_gather(g->n, make_layout(g->c, g->ho, g->wo, g->stride_h), g->c, g->o, x, y, forward_weight, &view);
+    run_gather(g->n, make_layout(g->c, g->ho, g->wo, g->stride_h), g->c, g->o, x, y, forward_weight, &view, bias);
 }
 
 // Backward-input at stride 2: each phase (a, b) of ∂x is a gather over ∂y. ∂x(2i + a, 2j + b)
@@ -533,7 +545,7 @@ static void gather_phases_image(void *context, int64_t image) {
     for (int a = 0; a < 2; a++)
         for (int b = 0; b < 2; b++) {
             const int p = 2 * a + b;
-            gather_tiles(t->kernel, t->steps[p], copies, t->offsets[p], t->packed[p], t->in_channels, pixels, phase);
+            gather_tiles(t->kernel, t->steps[p], copies, t->offsets[p], t->packed[p], NULL, t->in_channels, pixels, phase);
             for (int64_t c = 0; c < t->in_channels; c++)
                 for (int64_t i = 0; i < layout->height; i++) {
                     float *row = dx + (c * 2 * layout->height + 2 * i + a) * 2 * width + b;
@@ -582,7 +594,7 @@ void ck_conv2d_direct_3x3_backward_input(const ck_conv_geometry *g, const float 
         return;
     }
     const filter_view view = {filter, g->o, g->c};   // the filter seen as [in'][out'] = [o][c]
-    run_gather(g->n, make_layout(g->o, g->h, g->w, 1), g->o, g->c, dy, dx, flipped_weight, &view);
+    run_gather(g->n, make_layout(g->o, g->h, g->w, 1), g->o, g->c, dy, dx, flipped_weight, &view, NULL);
 }
 
 // MARK: - Backward-filter: ∂w[o][c][tap] = Σ_n Σ_p ∂y[n][o][p] · shifted x[n][c] at tap

@@ -229,6 +229,7 @@ struct ForwardReferenceTests {
         let y = conv2d(x, filter: w, geometry: geometry)
         let expected = Reference.conv2d(x, w, stride: (1, 1), padding: (0, 0), dilation: (1, 1), groups: groups)
         #expect(zip(y.scalars, expected).map { Swift.abs(Double($0) - $1) }.max()! < 1e-5)
+        expectBiasAddedInKernel(x, filter: w, geometry: geometry, unbiased: y, using: &random)
         guard groups == 1 else { return }   // the adjoint reference has one group
         let adjoints = Reference.conv2dAdjoints(x, w, dy, padding: (0, 0))
         let dx = conv2dBackwardInput(dy, filter: w, inputShape: x.shape, geometry: geometry)
@@ -260,6 +261,15 @@ struct ForwardReferenceTests {
         checkDirect3x3(shape: shape, stride: 2, portable: portable)
     }
 
+    /// The bias the kernel adds to each tile (or image) gives the floats of a separate broadcast add,
+    /// in every output channel and pixel (partial tiles included).
+    func expectBiasAddedInKernel(_ x: Tensor, filter: Tensor, geometry: Convolution2D, unbiased: Tensor,
+                                 using random: inout SplitMix64) {
+        let bias = Tensor.randomNormal([filter.shape[0]], using: &random)
+        let biased = conv2d(x, filter: filter, bias: bias, geometry: geometry)
+        #expect(biased.scalars == (unbiased + bias.reshaped(to: [1, filter.shape[0], 1, 1])).scalars, "bias")
+    }
+
     func checkDirect3x3(shape: [Int], stride: Int, portable: Bool) {
         ck_conv2d_use_portable_kernels_on_this_thread(portable ? 1 : 0)
         defer { ck_conv2d_use_portable_kernels_on_this_thread(0) }
@@ -281,6 +291,7 @@ struct ForwardReferenceTests {
         }
         #expect(y.shape == [n, o, ho, wo] && dx.shape == x.shape && dw.shape == filter.shape)
         #expect(worst(y.scalars, expected) < 1e-5, "forward")
+        expectBiasAddedInKernel(x, filter: filter, geometry: geometry, unbiased: y, using: &random)
         #expect(worst(dx.scalars, adjoints.input) < 1e-5, "backward input")
         #expect(worst(dw.scalars, adjoints.filter) < 1e-5 * Double(n * h * w).squareRoot(), "backward filter")
     }

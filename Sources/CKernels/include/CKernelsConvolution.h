@@ -9,12 +9,14 @@ typedef struct {
     int64_t stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, groups;
 } ck_conv_geometry;
 
-/// y = conv2d(x, filter). 3×3 filters with padding 1 (and no dilation or groups) at stride 1, or
+/// y = conv2d(x, filter) + bias (bias [o] added per output channel, or NULL for none). 3×3 filters with padding 1 (and no dilation or groups) at stride 1, or
 /// at stride 2 on even sides, run a direct convolution over shifted copies of each image (at
 /// stride 2: of its four phases), with no im2col buffer; every
 /// other geometry runs im2col per image and group, then one GEMM. Images are spread over the
 /// thread pool; each image's result is computed the same way whatever the thread count (bit for bit).
-void ck_conv2d_forward(const ck_conv_geometry *g, const float *x, const float *filter, float *y);
+/// The bias is added to each register tile (direct path) or image (GEMM path) while it is in
+/// cache: y = (Σ w·x) + b, rounded as a separate add would round it.
+void ck_conv2d_forward(const ck_conv_geometry *g, const float *x, const float *filter, const float *bias, float *y);
 
 /// dx = the adjoint of conv2d in its input: filterᵀ·dy per image, folded back by col2im (for
 /// the direct 3×3 geometry: the convolution of dy with the transposed, flipped filter; at stride

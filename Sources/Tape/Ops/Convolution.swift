@@ -15,20 +15,31 @@
 public func conv2d(_ input: Variable, filter: Variable, bias: Variable? = nil, stride: Pair = 1, padding: Pair = 0,
                    dilation: Pair = 1, groups: Int = 1, file: StaticString = #fileID, line: UInt = #line) -> Variable {
     let geometry = Convolution2D(stride: stride.tuple, padding: padding.tuple, dilation: dilation.tuple, groups: groups)
-    let output = conv2d(input, filter: filter, geometry: geometry, file: file, line: line)
-    guard let bias else { return output }
-    precondition(bias.shape == [filter.shape[0]], "conv2d: bias \(bias.shape) for filter \(filter.shape)")
-    return output + bias.reshaped(to: [1, filter.shape[0], 1, 1])
+    return conv2d(input, filter: filter, bias: bias, geometry: geometry, file: file, line: line)
 }
 
-/// conv2d without bias, for a given geometry.
-public func conv2d(_ input: Variable, filter: Variable, geometry: Convolution2D,
+/// conv2d for a given geometry. The bias is added inside the kernel (one op, no separate pass
+/// over the output); its cotangent is ∂y summed over all axes but the channel's, as a broadcast
+/// add's would be.
+public func conv2d(_ input: Variable, filter: Variable, bias: Variable? = nil, geometry: Convolution2D,
                    file: StaticString = #fileID, line: UInt = #line) -> Variable {
-    Variable.record("conv2d", conv2d(input.value, filter: filter.value, geometry: geometry), [input, filter],
-                    saves: .inputs, file: file, line: line) { dy, x, _ in
-        [x[0].gradient { conv2dBackwardInput(dy, filter: x[1], inputShape: x[0].shape, geometry: geometry) },
-         x[1].gradient { conv2dBackwardFilter(x[0], outputGradient: dy, filterShape: x[1].shape, geometry: geometry) }]
+    guard let bias else {
+        return Variable.record("conv2d", conv2d(input.value, filter: filter.value, geometry: geometry), [input, filter],
+                               saves: .inputs, file: file, line: line) { dy, x, _ in
+            convolutionCotangents(dy, x, geometry: geometry)
+        }
     }
+    return Variable.record("conv2d", conv2d(input.value, filter: filter.value, bias: bias.value, geometry: geometry),
+                           [input, filter, bias], saves: .inputs, file: file, line: line) { dy, x, _ in
+        convolutionCotangents(dy, x, geometry: geometry)
+            + [x[2].gradient { dy.unbroadcasted(to: [1, x[2].shape[0], 1, 1]).reshaped(to: x[2].shape) }]
+    }
+}
+
+/// ∂x and ∂w of conv2d, from the op's inputs x[0] (the input) and x[1] (the filter).
+private func convolutionCotangents(_ dy: Variable, _ x: [Variable], geometry: Convolution2D) -> [Variable?] {
+    [x[0].gradient { conv2dBackwardInput(dy, filter: x[1], inputShape: x[0].shape, geometry: geometry) },
+     x[1].gradient { conv2dBackwardFilter(x[0], outputGradient: dy, filterShape: x[1].shape, geometry: geometry) }]
 }
 
 /// The adjoint of conv2d in its input (a transposed convolution), linear in both arguments.

@@ -50,13 +50,19 @@ extension Convolution2D {
     }
 }
 
-/// Cross-correlation of `input` [N, C, H, W] with `filter` [O, C/groups, kH, kW] → [N, O, Hₒ, Wₒ].
-public func conv2d(_ input: Tensor, filter: Tensor, geometry: Convolution2D) -> Tensor {
+/// Cross-correlation of `input` [N, C, H, W] with `filter` [O, C/groups, kH, kW] → [N, O, Hₒ, Wₒ],
+/// plus `bias` [O] per output channel when given (added by the kernel while each tile is in
+/// cache, rounded as a separate add: the same floats as `conv2d(…) + bias`).
+public func conv2d(_ input: Tensor, filter: Tensor, bias: Tensor? = nil, geometry: Convolution2D) -> Tensor {
     var plan = geometry.kernelGeometry(input: input.shape, filter: filter.shape)
-    let x = input.contiguous(), f = filter.contiguous()
+    if let bias {
+        precondition(bias.shape == [filter.shape[0]], "conv2d: bias \(bias.shape) for filter \(filter.shape)")
+    }
+    let x = input.contiguous(), f = filter.contiguous(), b = bias?.contiguous()
     let result = Tensor(uninitializedShape: geometry.outputShape(input: input.shape, filter: filter.shape))
-    ck_conv2d_forward(&plan, x.storage.base + x.offset, f.storage.base + f.offset, result.storage.base)
-    return withExtendedLifetime((x, f)) { result }
+    ck_conv2d_forward(&plan, x.storage.base + x.offset, f.storage.base + f.offset, b.map { $0.storage.base + $0.offset },
+                      result.storage.base)
+    return withExtendedLifetime((x, f, b)) { result }
 }
 
 /// The adjoint of `conv2d` in its input: given ∂y [N, O, Hₒ, Wₒ], returns
