@@ -32,8 +32,21 @@ typedef void (*gather_kernel)(int64_t steps, const float *x, const int64_t *offs
                               int64_t ldo);
 
 // acc[(3r + t)·8 + l] += Σ_{v < vectors} dy[r·ldd + 8v + l] · x[offsets[t] + 8v + l] for r < 4, t < 3, l < 8.
+// With `single` the accumulators start at zero and the call ends by writing their 12 lane sums
+// to acc[0..11] (a tile computed in one call), else they are loaded from and stored back to acc.
 typedef void (*correlate_kernel)(int64_t vectors, const float *dy, int64_t ldd, const float *x, const int64_t *offsets,
-                                 float *acc);
+                                 float *acc, int single);
+
+/// acc[v] = the sum of the 8 lanes of accumulator v < 12 of acc[12][8], by halving (the order
+/// the AVX2 kernel's horizontal adds use).
+static void sum_lanes_in_place(float *acc) {
+    float sums[TILE_ROWS * 3];
+    for (int v = 0; v < TILE_ROWS * 3; v++) {
+        const float *l = acc + v * LANES;
+        sums[v] = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+    }
+    memcpy(acc, sums, sizeof sums);
+}
 
 static void gather_portable(int64_t steps, const float *x, const int64_t *offsets, const float *w, float *out,
                             int64_t ldo) {
@@ -48,7 +61,8 @@ static void gather_portable(int64_t steps, const float *x, const int64_t *offset
 }
 
 static void correlate_portable(int64_t vectors, const float *dy, int64_t ldd, const float *x, const int64_t *offsets,
-                               float *acc) {
+                               float *acc, int single) {
+    if (single) memset(acc, 0, sizeof(float) * TILE_ROWS * 3 * LANES);
     for (int r = 0; r < TILE_ROWS; r++)
         for (int t = 0; t < 3; t++) {
             float *lanes = acc + (3 * r + t) * LANES;
@@ -56,6 +70,7 @@ static void correlate_portable(int64_t vectors, const float *dy, int64_t ldd, co
             for (int64_t v = 0; v < vectors; v++)
                 for (int l = 0; l < LANES; l++) lanes[l] += a[v * LANES + l] * b[v * LANES + l];
         }
+    if (single) sum_lanes_in_place(acc);
 }
 
 #if defined(__x86_64__)
@@ -118,12 +133,37 @@ static void gather_avx2(int64_t steps, const float *x, const int64_t *offsets, c
     "vfmadd231ps %%ymm13, %%ymm15, %%ymm" #A1 "\n\t" \
     "vfmadd231ps %%ymm14, %%ymm15, %%ymm" #A2 "\n\t"
 
+// The lane sums of ymmA..ymmD (in that order) stored at acc + BYTES; clobbers A, B, C.
+#define HORIZONTAL_SUMS(A, B, C, D, BYTES) \
+    "vhaddps %%ymm" #B ", %%ymm" #A ", %%ymm" #A "\n\t" \
+    "vhaddps %%ymm" #D ", %%ymm" #C ", %%ymm" #C "\n\t" \
+    "vhaddps %%ymm" #C ", %%ymm" #A ", %%ymm" #A "\n\t" \
+    "vextractf128 $1, %%ymm" #A ", %%xmm" #B "\n\t" \
+    "vaddps %%xmm" #B ", %%xmm" #A ", %%xmm" #A "\n\t" \
+    "vmovups %%xmm" #A ", " #BYTES "(%[acc])\n\t"
+
 static void correlate_avx2(int64_t vectors, const float *dy, int64_t ldd, const float *x, const int64_t *offsets,
-                           float *acc) {
+                           float *acc, int single) {
     const float *x0 = x + offsets[0], *x1 = x + offsets[1], *x2 = x + offsets[2];
     const float *dy3 = dy + 3 * ldd;
-    int64_t ldd_bytes = ldd * (int64_t)sizeof(float);
+    int64_t ldd_bytes = ldd * (int64_t)sizeof(float), zero = single;
     __asm__ volatile(
+        "test %[zero], %[zero]\n\t"
+        "jz 3f\n\t"
+        "vxorps %%ymm0, %%ymm0, %%ymm0\n\t"
+        "vxorps %%ymm1, %%ymm1, %%ymm1\n\t"
+        "vxorps %%ymm2, %%ymm2, %%ymm2\n\t"
+        "vxorps %%ymm3, %%ymm3, %%ymm3\n\t"
+        "vxorps %%ymm4, %%ymm4, %%ymm4\n\t"
+        "vxorps %%ymm5, %%ymm5, %%ymm5\n\t"
+        "vxorps %%ymm6, %%ymm6, %%ymm6\n\t"
+        "vxorps %%ymm7, %%ymm7, %%ymm7\n\t"
+        "vxorps %%ymm8, %%ymm8, %%ymm8\n\t"
+        "vxorps %%ymm9, %%ymm9, %%ymm9\n\t"
+        "vxorps %%ymm10, %%ymm10, %%ymm10\n\t"
+        "vxorps %%ymm11, %%ymm11, %%ymm11\n\t"
+        "jmp 4f\n"
+        "3:\n\t"
         "vmovups (%[acc]), %%ymm0\n\t"
         "vmovups 32(%[acc]), %%ymm1\n\t"
         "vmovups 64(%[acc]), %%ymm2\n\t"
@@ -135,7 +175,8 @@ static void correlate_avx2(int64_t vectors, const float *dy, int64_t ldd, const 
         "vmovups 256(%[acc]), %%ymm8\n\t"
         "vmovups 288(%[acc]), %%ymm9\n\t"
         "vmovups 320(%[acc]), %%ymm10\n\t"
-        "vmovups 352(%[acc]), %%ymm11\n\t"
+        "vmovups 352(%[acc]), %%ymm11\n"
+        "4:\n\t"
         "test %[vectors], %[vectors]\n\t"
         "jz 2f\n\t"
         ".p2align 5\n"
@@ -159,6 +200,15 @@ static void correlate_avx2(int64_t vectors, const float *dy, int64_t ldd, const 
         "dec %[vectors]\n\t"
         "jnz 1b\n"
         "2:\n\t"
+        "test %[zero], %[zero]\n\t"
+        "jz 5f\n\t"
+        // Lane sums of four accumulators at a time: hadd(a, b) = a₀+a₁, a₂+a₃, b₀+b₁, b₂+b₃ per
+        // 128-bit half; twice, then the halves added, gives the four sums in one xmm.
+        HORIZONTAL_SUMS(0, 1, 2, 3, 0)
+        HORIZONTAL_SUMS(4, 5, 6, 7, 16)
+        HORIZONTAL_SUMS(8, 9, 10, 11, 32)
+        "jmp 6f\n"
+        "5:\n\t"
         "vmovups %%ymm0, (%[acc])\n\t"
         "vmovups %%ymm1, 32(%[acc])\n\t"
         "vmovups %%ymm2, 64(%[acc])\n\t"
@@ -170,10 +220,11 @@ static void correlate_avx2(int64_t vectors, const float *dy, int64_t ldd, const 
         "vmovups %%ymm8, 256(%[acc])\n\t"
         "vmovups %%ymm9, 288(%[acc])\n\t"
         "vmovups %%ymm10, 320(%[acc])\n\t"
-        "vmovups %%ymm11, 352(%[acc])\n\t"
+        "vmovups %%ymm11, 352(%[acc])\n"
+        "6:\n\t"
         "vzeroupper\n\t"
         : [vectors] "+r"(vectors), [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [dy] "+r"(dy), [dy3] "+r"(dy3)
-        : [ldd] "r"(ldd_bytes), [acc] "r"(acc)
+        : [ldd] "r"(ldd_bytes), [acc] "r"(acc), [zero] "r"(zero)
         : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
           "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
 }
@@ -238,7 +289,8 @@ static void gather_neon(int64_t steps, const float *x, const int64_t *offsets, c
     vst1q_f32(acc + (3 * R + T) * LANES + 4, a##R##T##_1);
 
 static void correlate_neon(int64_t vectors, const float *dy, int64_t ldd, const float *x, const int64_t *offsets,
-                           float *acc) {
+                           float *acc, int single) {
+    if (single) memset(acc, 0, sizeof(float) * TILE_ROWS * 3 * LANES);
     const float *x0 = x + offsets[0], *x1 = x + offsets[1], *x2 = x + offsets[2];
     CORRELATE_LOAD(0, 0) CORRELATE_LOAD(0, 1) CORRELATE_LOAD(0, 2)
     CORRELATE_LOAD(1, 0) CORRELATE_LOAD(1, 1) CORRELATE_LOAD(1, 2)
@@ -256,6 +308,7 @@ static void correlate_neon(int64_t vectors, const float *dy, int64_t ldd, const 
     CORRELATE_STORE(1, 0) CORRELATE_STORE(1, 1) CORRELATE_STORE(1, 2)
     CORRELATE_STORE(2, 0) CORRELATE_STORE(2, 1) CORRELATE_STORE(2, 2)
     CORRELATE_STORE(3, 0) CORRELATE_STORE(3, 1) CORRELATE_STORE(3, 2)
+    if (single) sum_lanes_in_place(acc);
 }
 
 #undef CORRELATE_LOAD
@@ -638,14 +691,18 @@ static void make_grouped_copies(const correlate_task *t, int64_t count, const fl
 
 /// Writes the lane sums of one accumulator tile (block of 4 output channels, triple of taps)
 /// into the chunk's ∂w[o][c·9 + k]: row r, tap t of the tile is o = 4·block + r, k = 3·triple + t.
-static void flush_tile(const correlate_task *t, const float *tile, int64_t block, int64_t triple, float *partial) {
+/// Writes a tile's 12 sums (row r, tap t at 3r + t) into the chunk's ∂w[o][c·9 + k]: o = 4·block + r,
+/// k = 3·triple + t.
+static void store_sums(const correlate_task *t, const float *sums, int64_t block, int64_t triple, float *partial) {
     for (int64_t r = 0; r < TILE_ROWS && block * TILE_ROWS + r < t->outputs; r++)
-        for (int64_t tap = 0; tap < 3; tap++) {
-            const float *lanes = tile + (r * 3 + tap) * LANES;
-            float sum = 0;
-            for (int l = 0; l < LANES; l++) sum += lanes[l];
-            partial[(block * TILE_ROWS + r) * t->channels * 9 + triple * 3 + tap] = sum;
-        }
+        for (int64_t tap = 0; tap < 3; tap++) partial[(block * TILE_ROWS + r) * t->channels * 9 + triple * 3 + tap] = sums[r * 3 + tap];
+}
+
+/// Writes the lane sums of an accumulator tile [12][8] (block of 4 output channels, triple of
+/// taps) into the chunk's ∂w (`store_sums`).
+static void flush_tile(const correlate_task *t, float *tile, int64_t block, int64_t triple, float *partial) {
+    sum_lanes_in_place(tile);
+    store_sums(t, tile, block, triple, partial);
 }
 
 /// Copies `count` images from `first` on, with their ∂y, into the group layout.
@@ -675,9 +732,8 @@ static void correlate_chunk(void *context, int64_t chunk) {
         float tile[12 * LANES];
         for (int64_t block = 0; block < blocks; block++)
             for (int64_t triple = 0; triple < triples; triple++) {
-                memset(tile, 0, sizeof tile);
-                t->kernel(t->span / LANES, gradient + block * TILE_ROWS * t->span, t->span, copies, t->offsets + triple * 3, tile);
-                flush_tile(t, tile, block, triple, partial);
+                t->kernel(t->span / LANES, gradient + block * TILE_ROWS * t->span, t->span, copies, t->offsets + triple * 3, tile, 1);
+                store_sums(t, tile, block, triple, partial);
             }
         return;
     }
@@ -690,7 +746,7 @@ static void correlate_chunk(void *context, int64_t chunk) {
         for (int64_t block = 0; block < blocks; block++)
             for (int64_t triple = 0; triple < triples; triple++)
                 t->kernel(t->span / LANES, gradient + block * TILE_ROWS * t->span, t->span, copies, t->offsets + triple * 3,
-                          acc + (block * triples + triple) * 12 * LANES);
+                          acc + (block * triples + triple) * 12 * LANES, 0);
     }
     for (int64_t block = 0; block < blocks; block++)
         for (int64_t triple = 0; triple < triples; triple++) flush_tile(t, acc + (block * triples + triple) * 12 * LANES, block, triple, partial);
