@@ -15,7 +15,9 @@ count; a row's "layout" field says which, and `--compare` takes PyTorch's faster
 Timing as in bench: a few warm-up calls, then at least 5 timed repetitions (and at least ~1 s);
 median and min seconds. FLOPs are counted the same way as bench: 2 × multiply-adds of every
 convolution and linear layer in the forward pass, × 3 for a training step (forward, backward-data,
-backward-weight).
+backward-weight). The peak-RSS row (bench's `peak-rss-mnist-resnet-train-b256`) trains the seed
+ResNet in a fresh process per layout and reads VmHWM, with the resident set before training
+(torch and the model loaded) beside it; `--compare` prints those in a table of their own.
 """
 import argparse
 import importlib.util
@@ -228,6 +230,54 @@ def tape_measures(quick):
             (f"tape-chain-{chain}-ops-fwd-bwd", 0.0, ("ops", chain), tape_chain, 1)]
 
 
+def resident_bytes(field):
+    """A field of /proc/self/status (VmRSS, VmHWM) in bytes; 0 where there is no /proc."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def peak_rss_child(batch, layout, steps):
+    """Run in a fresh process: seed-ResNet training steps at `batch` (SGD with momentum, as bench's
+    measure), then print the process's peak resident set and its resident set before training
+    (torch and the model loaded) as JSON."""
+    torch.set_num_threads(os.cpu_count() or 1)
+    model = mnist_resnet(reference_models())
+    memory = torch.contiguous_format if layout == "nchw" else torch.channels_last
+    model = model.to(memory_format=memory).train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    images = torch.zeros(batch, 1, 28, 28).contiguous(memory_format=memory)
+    labels = torch.arange(batch) % 10
+    baseline = resident_bytes("VmRSS")
+    for _ in range(steps):
+        optimizer.zero_grad()
+        F.cross_entropy(model(images), labels).backward()
+        optimizer.step()
+    print(json.dumps({"peak_rss_bytes": resident_bytes("VmHWM"), "baseline_rss_bytes": baseline}))
+
+
+def peak_rss_rows(arguments):
+    """bench's peak-RSS measure (no checkpointing), each layout in a fresh process."""
+    batch = 32 if arguments.quick else 256
+    name = f"peak-rss-mnist-resnet-train-b{batch}"
+    if arguments.filter and arguments.filter not in name:
+        return
+    for layout in ("nchw", "channels_last"):
+        command = [sys.executable, os.path.abspath(__file__), "--peak-rss-child", str(batch), layout,
+                   "1" if arguments.quick else "3"]
+        finished = subprocess.run(command, capture_output=True, text=True)
+        if finished.returncode != 0:
+            sys.exit(f"pytorch.py: the peak-RSS run failed ({finished.returncode}): {finished.stderr.strip()}")
+        measured = json.loads(finished.stdout.strip().splitlines()[-1])
+        yield dict({"name": name, "threads": os.cpu_count() or 1, "kernels": f"pytorch-{torch.__version__}",
+                    "layout": layout}, **measured)
+
+
 def measure_rows(arguments):
     """PyTorch's rows for the measures `arguments` select, one dict per measure, thread count and layout."""
     models = reference_models()
@@ -247,6 +297,7 @@ def measure_rows(arguments):
                 if items is not None:
                     row[f"{items[0]}_per_second"] = items[1] / median
                 yield row
+    yield from peak_rss_rows(arguments)
 
 
 def run(arguments):
@@ -286,6 +337,8 @@ def compare(tape_path, peer_path):
 
     best = {}
     for row in rows(peer_path, True):
+        if "median_s" not in row:
+            continue
         key = (row["name"], row["threads"], row.get("round", 0))
         if key not in best or row["median_s"] < best[key]["median_s"]:
             best[key] = row
@@ -294,6 +347,9 @@ def compare(tape_path, peer_path):
         if (row["name"], row["threads"], row.get("round", 0)) in best and "median_s" in row:
             tape.setdefault((row["name"], row["threads"]), []).append(row)
     rounds = max((len(found) for found in tape.values()), default=0)
+    if not tape:
+        compare_memory(rows(tape_path, False), rows(peer_path, True))
+        return
     print("| measure | threads | Tape median s | % peak | PyTorch median s (layout) | Tape / PyTorch |"
           + (f" ratio range, {rounds} rounds |" if rounds > 1 else ""))
     print("|---|---|---|---|---|---|" + ("---|" if rounds > 1 else ""))
@@ -309,6 +365,34 @@ def compare(tape_path, peer_path):
         if rounds > 1:
             line += f" {min(ratios):.2f}–{max(ratios):.2f}× |"
         print(line)
+    compare_memory(rows(tape_path, False), rows(peer_path, True))
+
+
+def compare_memory(tape_rows, peer_rows):
+    """Peak resident sets: Tape's beside PyTorch's smaller layout, medians over rounds (GiB)."""
+    gib = 1 << 30
+    peers = {}
+    for row in peer_rows:
+        if "peak_rss_bytes" in row:
+            peers.setdefault(row["name"], []).append(row)
+    lines = []
+    for name, found in peers.items():
+        tape = [row["peak_rss_bytes"] for row in tape_rows if row["name"] == name and "peak_rss_bytes" in row]
+        if not tape:
+            continue
+        best = {}
+        for row in found:
+            key = row.get("round", 0)
+            if key not in best or row["peak_rss_bytes"] < best[key]["peak_rss_bytes"]:
+                best[key] = row
+        peak = statistics.median(row["peak_rss_bytes"] for row in best.values())
+        baseline = statistics.median(row["baseline_rss_bytes"] for row in best.values())
+        layouts = sorted({row["layout"] for row in best.values()})
+        lines.append(f"| {name} | {statistics.median(tape) / gib:.2f} GiB | {peak / gib:.2f} GiB ({', '.join(layouts)}; "
+                     f"{baseline / gib:.2f} GiB before training) | {statistics.median(tape) / peak:.2f}× |")
+    if lines:
+        print("\n| measure | Tape peak RSS | PyTorch peak RSS | Tape / PyTorch |\n|---|---|---|---|")
+        print("\n".join(lines))
 
 
 def main():
@@ -321,7 +405,11 @@ def main():
     parser.add_argument("--interleave", metavar="BENCH",
                         help="run this bench binary and PyTorch in turn, --rounds times, printing both's rows tagged by round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds for --interleave (default 3)")
+    parser.add_argument("--peak-rss-child", nargs=3, metavar=("BATCH", "LAYOUT", "STEPS"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    if arguments.peak_rss_child:
+        batch, layout, steps = arguments.peak_rss_child
+        return peak_rss_child(int(batch), layout, int(steps))
     if arguments.rounds < 1:
         parser.error(f"--rounds must be at least 1, got {arguments.rounds}")
     if arguments.compare:
