@@ -9,32 +9,19 @@ extension Tape {
     func reverse(from slot: Int, seed: Variable, wanted: Set<Int>, createGraph: Bool, retainGraph: Bool)
         -> (wanted: [Int: Variable], leaves: [(Parameter, Variable)]) {
         let outer = RecordingContext.current
-        let anomalies = outer.anomalies
         // Under `withProfiling` each pullback runs in its own context, which counts its FLOPs;
         // otherwise the whole walk runs in one pullback context (a task-local push per entry
         // cost as much as a small op).
-        let profiler = outer.profiler.flatMap { $0.recordsTimes ? $0 : nil }
+        let walk = Walk(wanted: wanted, outer: outer, profiler: outer.profiler.flatMap { $0.recordsTimes ? $0 : nil },
+                        createGraph: createGraph, retainGraph: retainGraph)
         var cotangents = [Variable?](repeating: nil, count: slotShapes.count)
         cotangents[slot] = seed
         var found: [Int: Variable] = [:]
-        func walk() {
-            for index in stride(from: producer[slot], through: 0, by: -1) {
-                let output = entries[index].output
-                guard var dy = cotangents[output] else { continue }
-                cotangents[output] = nil
-                if let list = hooks[output] {
-                    dy = RecordingContext.$current.withValue(outer) { applyHooks(list, to: dy) }
-                }
-                if wanted.contains(output) { found[output] = dy }
-                propagate(index, dy, &cotangents, profiler: profiler, anomalies: anomalies, createGraph: createGraph)
-                if !retainGraph {
-                    entries[index].pullback = nil
-                    entries[index].inputValues = nil
-                    entries[index].outputValue = nil
-                }
-            }
+        if walk.profiler == nil {
+            withPullbackContext(recording: createGraph) { run(walk, from: slot, &cotangents, &found) }
+        } else {
+            run(walk, from: slot, &cotangents, &found)
         }
-        if profiler == nil { withPullbackContext(recording: createGraph, walk) } else { walk() }
         var leaves: [(Parameter, Variable)] = []
         for (leafSlot, parameter) in leafOfSlot.sorted(by: { $0.key < $1.key }) {
             guard var dx = cotangents[leafSlot] else { continue }
@@ -43,6 +30,37 @@ extension Tape {
             leaves.append((parameter, dx))
         }
         return (found, leaves)
+    }
+
+    /// What one backward pass was asked for.
+    private struct Walk {
+        let wanted: Set<Int>
+        let outer: RecordingContext
+        let profiler: ProfileSink?
+        let createGraph: Bool
+        let retainGraph: Bool
+        var anomalies: AnomalyRecorder? { outer.anomalies }
+    }
+
+    /// The walk over the entries, newest first, from the one that produced `slot`: each entry
+    /// whose output has a cotangent runs its pullback (inout state, not captured variables: those
+    /// were checked for exclusive access at run time on every use).
+    private func run(_ walk: Walk, from slot: Int, _ cotangents: inout [Variable?], _ found: inout [Int: Variable]) {
+        for index in stride(from: producer[slot], through: 0, by: -1) {
+            let output = entries[index].output
+            guard var dy = cotangents[output] else { continue }
+            cotangents[output] = nil
+            if let list = hooks[output] {
+                dy = RecordingContext.$current.withValue(walk.outer) { applyHooks(list, to: dy) }
+            }
+            if walk.wanted.contains(output) { found[output] = dy }
+            propagate(index, dy, &cotangents, profiler: walk.profiler, anomalies: walk.anomalies, createGraph: walk.createGraph)
+            if !walk.retainGraph {
+                entries[index].pullback = nil
+                entries[index].inputValues = nil
+                entries[index].outputValue = nil
+            }
+        }
     }
 
     /// Runs entry `index`'s pullback on its output's cotangent `dy` and adds the results into

@@ -33,12 +33,15 @@ public final class Tape {
         func revivedOutputValue() -> Tensor { outputValue ?? Tensor.zerosStandIn(outputShape) }
     }
 
-    var entries: [Entry] = []
-    var slotShapes: [[Int]] = []
-    var producer: [Int] = []               // slot → entry index, -1 for leaves
-    var leafOfSlot: [Int: Parameter] = [:]
-    var slotOfLeaf: [ObjectIdentifier: Int] = [:]
-    var hooks: [Int: [(Variable) -> Variable?]] = [:]
+    // Unchecked exclusivity: a tape belongs to one task, and no access to these overlaps another
+    // (each is a read, an append or one element's write); the run-time checks were an eighth of
+    // a small op's recording cost.
+    @exclusivity(unchecked) var entries: [Entry] = []
+    @exclusivity(unchecked) var slotShapes: [[Int]] = []
+    @exclusivity(unchecked) var producer: [Int] = []               // slot → entry index, -1 for leaves
+    @exclusivity(unchecked) var leafOfSlot: [Int: Parameter] = [:]
+    @exclusivity(unchecked) var slotOfLeaf: [ObjectIdentifier: Int] = [:]
+    @exclusivity(unchecked) var hooks: [Int: [(Variable) -> Variable?]] = [:]
     var mergedInto: (tape: Tape, slotOffset: Int)?
 
     /// The shape of input `k` of `entry`.
