@@ -11,9 +11,25 @@
 static int64_t patch(const ck_conv_geometry *g) { return (g->c / g->groups) * g->kh * g->kw; }
 static int64_t pixels(const ck_conv_geometry *g) { return g->ho * g->wo; }
 
+/// A 1×1 convolution without padding, at any stride (the ResNets' projection shortcuts): im2col
+/// only subsamples the image, every read in range, and every input pixel feeds at most one output.
+static int is_subsampling(const ck_conv_geometry *g) {
+    return g->kh == 1 && g->kw == 1 && g->pad_h == 0 && g->pad_w == 0;
+}
+
 /// Unfolds one group of one image into columns [patch, ho·wo] (zeros where padded).
 static void im2col(const ck_conv_geometry *g, const float *image, float *columns) {
     const int64_t channels = g->c / g->groups, p = pixels(g);
+    if (is_subsampling(g)) {
+        // columns[ch][oy·wo + ox] = image[ch][s·oy][s·ox]: no padding, no bounds to test.
+        for (int64_t ch = 0; ch < channels; ch++)
+            for (int64_t oy = 0; oy < g->ho; oy++) {
+                const float *source = image + (ch * g->h + oy * g->stride_h) * g->w;
+                float *out = columns + ch * p + oy * g->wo;
+                for (int64_t ox = 0; ox < g->wo; ox++) out[ox] = source[ox * g->stride_w];
+            }
+        return;
+    }
     for (int64_t ch = 0; ch < channels; ch++)
     for (int64_t i = 0; i < g->kh; i++)
     for (int64_t j = 0; j < g->kw; j++) {
@@ -71,6 +87,20 @@ static void col2im(const ck_conv_geometry *g, const float *columns, float *image
     }
 }
 
+/// Writes one group of one image's ∂x from the columns of a subsampling convolution: the adjoint
+/// of its im2col, each pixel written once (zero where no output reads it), with no clearing pass.
+static void scatter_subsampled(const ck_conv_geometry *g, const float *columns, float *image) {
+    const int64_t channels = g->c / g->groups, p = pixels(g);
+    for (int64_t ch = 0; ch < channels; ch++)
+        for (int64_t y = 0; y < g->h; y++) {
+            float *row = image + (ch * g->h + y) * g->w;
+            memset(row, 0, sizeof(float) * g->w);
+            if (y % g->stride_h != 0) continue;
+            const float *source = columns + ch * p + (y / g->stride_h) * g->wo;   // y / stride < ho: no padding
+            for (int64_t ox = 0; ox < g->wo; ox++) row[ox * g->stride_w] = source[ox];
+        }
+}
+
 /// A 1×1 convolution with stride 1 and no padding: im2col of an image is the image itself, so
 /// the GEMMs read and write the images in place.
 static int is_pointwise(const ck_conv_geometry *g) {
@@ -116,15 +146,16 @@ static void backward_input_image(void *context, int64_t image) {
     const conv_task *t = context;
     const ck_conv_geometry *g = t->g;
     const int64_t k = patch(g), p = pixels(g), og = g->o / g->groups, cg = g->c / g->groups;
-    const int pointwise = is_pointwise(g);
+    const int pointwise = is_pointwise(g), subsampling = !pointwise && is_subsampling(g);
     float *columns = pointwise ? NULL : malloc(sizeof(float) * (k * p > 0 ? k * p : 1));
-    if (!pointwise) memset(t->out + image * g->c * g->h * g->w, 0, sizeof(float) * g->c * g->h * g->w);
+    if (!pointwise && !subsampling) memset(t->out + image * g->c * g->h * g->w, 0, sizeof(float) * g->c * g->h * g->w);
     for (int64_t group = 0; group < g->groups; group++) {
         float *target = t->out + (image * g->c + group * cg) * g->h * g->w;
         // Pointwise, col2im is the identity: the GEMM writes ∂x itself.
         ck_sgemm(k, p, og, 1.0f, t->b + group * og * k, 1, k, t->a + (image * g->o + group * og) * p, p, 1,
                  0.0f, pointwise ? target : columns, p);
-        if (!pointwise) col2im(g, columns, target);
+        if (subsampling) scatter_subsampled(g, columns, target);
+        else if (!pointwise) col2im(g, columns, target);
     }
     free(columns);
 }

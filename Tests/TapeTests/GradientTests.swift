@@ -217,21 +217,25 @@ struct ForwardReferenceTests {
         #expect(error < 1e-4)
     }
 
-    /// 1×1 convolutions with stride 1 and no padding (im2col skipped: the GEMMs read and write the
-    /// images in place): values and both adjoints against the Double references, one and two groups.
-    @Test(arguments: [1, 2])
-    func pointwise(groups: Int) {
-        var random = SplitMix64(seed: UInt64(40 + groups))
+    /// 1×1 convolutions without padding: at stride 1 im2col is skipped (the GEMMs read and write
+    /// the images in place), at strides 2 and 3 (projection shortcuts; 5×7 images, so the last
+    /// row or column is read by no output) im2col only subsamples and ∂x is written by one scatter.
+    /// Values and both adjoints against the Double references, one and two groups.
+    @Test(arguments: [(1, 1), (2, 1), (1, 2), (2, 2), (1, 3)])
+    func pointwise(groups: Int, stride: Int) {
+        var random = SplitMix64(seed: UInt64(40 + groups + 10 * stride))
+        let (ho, wo) = ((5 - 1) / stride + 1, (7 - 1) / stride + 1)
         let x = Tensor.randomNormal([3, 6, 5, 7], using: &random)
         let w = Tensor.randomNormal([4, 6 / groups, 1, 1], using: &random)
-        let dy = Tensor.randomNormal([3, 4, 5, 7], using: &random)
-        let geometry = Convolution2D(stride: (1, 1), padding: (0, 0), dilation: (1, 1), groups: groups)
+        let dy = Tensor.randomNormal([3, 4, ho, wo], using: &random)
+        let geometry = Convolution2D(stride: (stride, stride), padding: (0, 0), dilation: (1, 1), groups: groups)
         let y = conv2d(x, filter: w, geometry: geometry)
-        let expected = Reference.conv2d(x, w, stride: (1, 1), padding: (0, 0), dilation: (1, 1), groups: groups)
+        let expected = Reference.conv2d(x, w, stride: (stride, stride), padding: (0, 0), dilation: (1, 1), groups: groups)
+        #expect(y.shape == [3, 4, ho, wo])
         #expect(zip(y.scalars, expected).map { Swift.abs(Double($0) - $1) }.max()! < 1e-5)
         expectBiasAddedInKernel(x, filter: w, geometry: geometry, unbiased: y, using: &random)
         guard groups == 1 else { return }   // the adjoint reference has one group
-        let adjoints = Reference.conv2dAdjoints(x, w, dy, padding: (0, 0))
+        let adjoints = Reference.conv2dAdjoints(x, w, dy, stride: (stride, stride), padding: (0, 0))
         let dx = conv2dBackwardInput(dy, filter: w, inputShape: x.shape, geometry: geometry)
         let dw = conv2dBackwardFilter(x, outputGradient: dy, filterShape: w.shape, geometry: geometry)
         #expect(zip(dx.scalars, adjoints.input).map { Swift.abs(Double($0) - $1) }.max()! < 1e-5)
