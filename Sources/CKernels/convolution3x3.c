@@ -694,15 +694,28 @@ static void flush_tile(const correlate_task *t, float *tile, int64_t block, int6
     store_sums(t, tile, block, triple, partial);
 }
 
-/// Copies `count` images from `first` on, with their ∂y, into the group layout.
-static void load_group(const correlate_task *t, int64_t first, int64_t count, float *copies, float *gradient, int64_t gradient_size) {
+/// Where a group's ∂y rows are read: `rows` (row r of output block b at rows + (4b + r)·stride), a
+/// run of `vectors` vectors each.
+typedef struct {
+    const float *rows;
+    int64_t stride, vectors;
+} gradient_rows;
+
+/// Copies `count` images from `first` on into the group layout, and their ∂y too — except for a
+/// single image whose pixels fill whole vectors and whose outputs fill whole 4-row tiles: its own
+/// ∂y is read in place, over its pixels only (the taps past them read the copies' zeros).
+static gradient_rows load_group(const correlate_task *t, int64_t first, int64_t count, float *copies, float *gradient,
+                                int64_t gradient_size) {
     const shifted_layout *layout = &t->layout;
     make_grouped_copies(t, count, t->x + first * t->channels * source_pixels(layout), copies);
+    if (count == 1 && layout->pixels % LANES == 0 && t->outputs % TILE_ROWS == 0)
+        return (gradient_rows){t->dy + first * t->outputs * layout->pixels, layout->pixels, layout->pixels / LANES};
     memset(gradient, 0, sizeof(float) * gradient_size);
     for (int64_t i = 0; i < count; i++)
         for (int64_t o = 0; o < t->outputs; o++)
             memcpy(gradient + o * t->span + i * t->spacing, t->dy + ((first + i) * t->outputs + o) * layout->pixels,
                    sizeof(float) * layout->pixels);
+    return (gradient_rows){gradient, t->span, t->span / LANES};
 }
 
 static void correlate_chunk(void *context, int64_t chunk) {
@@ -717,11 +730,11 @@ static void correlate_chunk(void *context, int64_t chunk) {
         // L1 and is summed at once, with no chunk-wide accumulator array to clear and reread.
         float *copies = ck_thread_buffer(CK_BUFFER_CONVOLUTION, copies_size + gradient_size);
         float *gradient = copies + copies_size;
-        load_group(t, begin, end - begin, copies, gradient, gradient_size);
+        const gradient_rows dy = load_group(t, begin, end - begin, copies, gradient, gradient_size);
         float tile[12 * LANES];
         for (int64_t block = 0; block < blocks; block++)
             for (int64_t triple = 0; triple < triples; triple++) {
-                t->kernel(t->span / LANES, gradient + block * TILE_ROWS * t->span, t->span, copies, t->offsets + triple * 3, tile, 1);
+                t->kernel(dy.vectors, dy.rows + block * TILE_ROWS * dy.stride, dy.stride, copies, t->offsets + triple * 3, tile, 1);
                 store_sums(t, tile, block, triple, partial);
             }
         return;
@@ -731,10 +744,10 @@ static void correlate_chunk(void *context, int64_t chunk) {
     float *acc = gradient + gradient_size;
     memset(acc, 0, sizeof(float) * accumulator_count(t));
     for (int64_t first = begin; first < end; first += t->group) {
-        load_group(t, first, end - first < t->group ? end - first : t->group, copies, gradient, gradient_size);
+        const gradient_rows dy = load_group(t, first, end - first < t->group ? end - first : t->group, copies, gradient, gradient_size);
         for (int64_t block = 0; block < blocks; block++)
             for (int64_t triple = 0; triple < triples; triple++)
-                t->kernel(t->span / LANES, gradient + block * TILE_ROWS * t->span, t->span, copies, t->offsets + triple * 3,
+                t->kernel(dy.vectors, dy.rows + block * TILE_ROWS * dy.stride, dy.stride, copies, t->offsets + triple * 3,
                           acc + (block * triples + triple) * 12 * LANES, 0);
     }
     for (int64_t block = 0; block < blocks; block++)
