@@ -85,6 +85,13 @@ static inline int64_t ck_filter_gradient_chunks(int64_t images) {
     return images < CK_FILTER_GRADIENT_CHUNKS ? (images > 0 ? images : 1) : CK_FILTER_GRADIENT_CHUNKS;
 }
 
+/// Adds bias[r] to `rows` rows of `width` floats, `stride` apart: a convolution's bias, added to
+/// a register tile (direct 3×3) or an image (im2col + GEMM) while it is in cache.
+static inline void ck_add_bias_rows(const float *bias, int64_t rows, int64_t width, float *target, int64_t stride) {
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t q = 0; q < width; q++) target[r * stride + q] += bias[r];
+}
+
 // Direct 3×3 convolution (convolution3x3.c): 1 when g is a 3×3 convolution with stride 1,
 // padding 1, no dilation and one group (output size = input size), which these handle.
 #include "CKernelsConvolution.h"

@@ -129,11 +129,7 @@ static void forward_image(void *context, int64_t image) {
                  t->out + (image * g->o + group * og) * p, p);
     }
     free(columns);
-    if (!t->bias) return;
-    // While the image's output is still in cache.
-    float *out = t->out + image * g->o * p;
-    for (int64_t m = 0; m < g->o; m++)
-        for (int64_t q = 0; q < p; q++) out[m * p + q] += t->bias[m];
+    if (t->bias) ck_add_bias_rows(t->bias, g->o, p, t->out + image * g->o * p, p);   // while the image is in cache
 }
 
 void ck_conv2d_forward(const ck_conv_geometry *g, const float *x, const float *filter, const float *bias, float *y) {

@@ -431,12 +431,6 @@ int ck_conv2d_is_direct_3x3(const ck_conv_geometry *g) {
 
 // MARK: - Forward and backward-input: out[n][m] = Σ_{c, tap} packed weight · shifted in[n][c]
 
-/// Adds bias[r] to `rows` rows of `width` floats, `stride` apart (a tile, still in L1).
-static void add_bias_rows(const float *bias, int64_t rows, int64_t width, float *target, int64_t stride) {
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t q = 0; q < width; q++) target[r * stride + q] += bias[r];
-}
-
 /// output[m][p] = Σ_s packed[m/4][s][m%4] · copies[offsets[s] + p] (+ bias[m] unless bias is NULL)
 /// for m < outputs, p < pixels, in 4-channel × 24-pixel tiles.
 static void gather_tiles(gather_kernel kernel, int64_t steps, const float *copies, const int64_t *offsets,
@@ -450,13 +444,13 @@ static void gather_tiles(gather_kernel kernel, int64_t steps, const float *copie
             float *target = output + block * TILE_ROWS * pixels + p;
             if (width == TILE_PIXELS && (block + 1) * TILE_ROWS <= outputs) {
                 kernel(steps, copies + p, offsets, weights, target, pixels);
-                if (bias) add_bias_rows(bias + block * TILE_ROWS, TILE_ROWS, TILE_PIXELS, target, pixels);
+                if (bias) ck_add_bias_rows(bias + block * TILE_ROWS, TILE_ROWS, TILE_PIXELS, target, pixels);
                 continue;
             }
             // A partial tile: sum into `tile`, keep the rows and pixels that exist.
             kernel(steps, copies + p, offsets, weights, tile, TILE_PIXELS);
             const int64_t rows = outputs - block * TILE_ROWS < TILE_ROWS ? outputs - block * TILE_ROWS : TILE_ROWS;
-            if (bias) add_bias_rows(bias + block * TILE_ROWS, rows, width, tile, TILE_PIXELS);
+            if (bias) ck_add_bias_rows(bias + block * TILE_ROWS, rows, width, tile, TILE_PIXELS);
             for (int64_t r = 0; r < rows; r++)
                 memcpy(target + r * pixels, tile + r * TILE_PIXELS, sizeof(float) * width);
         }

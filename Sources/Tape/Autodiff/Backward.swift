@@ -39,7 +39,6 @@ extension Tape {
         let profiler: ProfileSink?
         let createGraph: Bool
         let retainGraph: Bool
-        var anomalies: AnomalyRecorder? { outer.anomalies }
     }
 
     /// The walk over the entries, newest first, from the one that produced `slot`: each entry
@@ -54,7 +53,7 @@ extension Tape {
                 dy = RecordingContext.$current.withValue(walk.outer) { applyHooks(list, to: dy) }
             }
             if walk.wanted.contains(output) { found[output] = dy }
-            propagate(index, dy, &cotangents, profiler: walk.profiler, anomalies: walk.anomalies, createGraph: walk.createGraph)
+            propagate(index, dy, &cotangents, walk)
             if !walk.retainGraph {
                 entries[index].pullback = nil
                 entries[index].inputValues = nil
@@ -65,8 +64,8 @@ extension Tape {
 
     /// Runs entry `index`'s pullback on its output's cotangent `dy` and adds the results into
     /// its inputs' cotangents. Without a profiler the caller has set the pullback context.
-    private func propagate(_ index: Int, _ dy: Variable, _ cotangents: inout [Variable?], profiler: ProfileSink?,
-                           anomalies: AnomalyRecorder?, createGraph: Bool) {
+    private func propagate(_ index: Int, _ dy: Variable, _ cotangents: inout [Variable?], _ walk: Walk) {
+        let (profiler, anomalies, createGraph) = (walk.profiler, walk.outer.anomalies, walk.createGraph)
         let entry = entries[index]
         guard let pullback = entry.pullback else {
             preconditionFailure("backward: the saved tensors of '\(entry.name)' were freed by an earlier backward pass; "

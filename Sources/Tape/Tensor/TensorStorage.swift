@@ -14,10 +14,6 @@ import Synchronization
 /// and so no other thread, holds the block. Shared blocks are only read, from any thread. The
 /// block's release in `deinit` goes through `BufferPool`, which takes a `Mutex`.
 ///
-/// Blocks smaller than `BufferPool.minimumCount` live in the object itself (one allocation for
-/// object and floats, which matters for the tape's many small tensors); larger ones point into
-/// the pool.
-///
 /// A struct around the class `Block` because `ManagedBuffer`, whose tail allocation lets blocks
 /// smaller than `BufferPool.minimumCount` live in the object itself (one allocation for object
 /// and floats, which matters for the tape's many small tensors), cannot be `Sendable` itself.
